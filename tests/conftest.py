@@ -1,0 +1,33 @@
+"""Shared fixtures: the canary API key every secret-leak test scans for, and a clean env."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["tests.fixtures.sandbox"]
+
+CANARY_KEY = "sk-canary-7f3a9c1e5b2d4086a1c3e5f7b9d1f3a5"
+"""A fake API key that must never appear in any output, log, state document or plan."""
+
+
+@pytest.fixture
+def canary_key() -> str:
+    return CANARY_KEY
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No target or credential from the developer's shell leaks into a test."""
+    for name in (
+        "ES_URL",
+        "ELASTICSEARCH_URL",
+        "ES_API_KEY",
+        "ELASTICSEARCH_API_KEY",
+        "ES_USERNAME",
+        "ES_PASSWORD",
+        "ELASTIC_CLOUD_ID",
+        "OPENAI_API_KEY",
+        "GITHUB_SHA",
+        "GIT_COMMIT",
+    ):
+        monkeypatch.delenv(name, raising=False)
