@@ -1,0 +1,67 @@
+"""Validation of parsed manifests: the schema per document, then rules across documents.
+
+Pure: documents in, located diagnostics out. Every problem is reported, none hides another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from reconciler.manifest import Document, json_path
+from reconciler.model import Diagnostic, Location
+
+_KEY_RULES = ("schema.unknown-key", "yaml.duplicate-key")
+"""Rules whose location is the offending key itself rather than its value."""
+
+
+def check_documents(documents: Sequence[Document]) -> list[Diagnostic]:
+    """Every problem in the set: per-document schema issues and duplicate inference ids."""
+    problems: list[Diagnostic] = []
+    for document in documents:
+        problems.extend(check_document(document))
+    problems.extend(_duplicate_ids(documents))
+    return problems
+
+
+def check_document(document: Document) -> list[Diagnostic]:
+    """The schema and rule issues of one document, located in its file."""
+    from reconciler.schema import validate_document
+
+    if document.data is None:
+        message = "empty document (a `---` separator with nothing after it?)"
+        return [Diagnostic(document.location, "$", message, "manifest.empty-document")]
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        message = f"a manifest document must be a mapping of fields, got a {_kind(kind)}"
+        return [Diagnostic(document.location, "$", message, "manifest.not-a-mapping")]
+    return [
+        Diagnostic(
+            document.source_map.locate(issue.path, key=issue.rule in _KEY_RULES),
+            json_path(issue.path),
+            issue.message,
+            issue.rule,
+        )
+        for issue in validate_document(document.data)
+    ]
+
+
+def _kind(name: str) -> str:
+    return {"list": "list", "str": "string", "int": "number", "float": "number"}.get(name, name)
+
+
+def _duplicate_ids(documents: Iterable[Document]) -> list[Diagnostic]:
+    first_seen: dict[str, Location] = {}
+    problems = []
+    for document in documents:
+        data = document.data
+        if not isinstance(data, dict) or not isinstance(data.get("inference_id"), str):
+            continue
+        inference_id = data["inference_id"]
+        where = document.source_map.locate(("inference_id",))
+        if inference_id in first_seen:
+            first = first_seen[inference_id]
+            message = f"duplicate inference_id `{inference_id}` (first declared at {first})"
+            problems.append(Diagnostic(where, "$.inference_id", message, "manifest.duplicate-id"))
+        else:
+            first_seen[inference_id] = where
+    return problems

@@ -1,0 +1,166 @@
+"""The `reconcile` command line: parse flags, call the pipeline, render, choose the exit code.
+
+Thin on purpose. Heavy modules are imported inside the commands so that `reconcile --help`
+starts fast. Errors are mapped to exit codes in one place, `main()`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from reconciler import __version__
+from reconciler.errors import ExitCode, ReconcilerError
+
+app = typer.Typer(
+    name="reconcile",
+    help=(
+        "Keep Elasticsearch inference endpoints exactly as a Git repository of YAML manifests "
+        "says they should be."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class DiagnosticFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reconcile {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Keep Elasticsearch inference endpoints as a Git repository of YAML manifests says."""
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[str], typer.Argument(help="Manifest files or directories.")],
+    output_format: Annotated[
+        DiagnosticFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DiagnosticFormat.text,
+) -> None:
+    """Check manifests against the schemas and cross-document rules; no server needed.
+
+    Exit 0 when every manifest is valid, 1 otherwise.
+    """
+    from reconciler.pipeline import load_manifests
+    from reconciler.render.diagnostics import RENDERERS
+
+    manifests = load_manifests(paths)
+    render = RENDERERS[output_format.value]
+    text = render(manifests.diagnostics, documents=len(manifests.documents), files=manifests.files)
+    typer.echo(text, nl=False)
+    raise typer.Exit(ExitCode.OK if manifests.valid else ExitCode.ERROR)
+
+
+@app.command()
+def schema(
+    task_type: Annotated[
+        str | None,
+        typer.Option(help="Print the schema of one task type instead of the manifest envelope."),
+    ] = None,
+) -> None:
+    """Print the manifest JSON Schema (for editors: yaml-language-server, VS Code)."""
+    import json
+
+    from reconciler.schema import manifest_schema, schema_for
+
+    document = schema_for("openai", task_type) if task_type else manifest_schema()
+    typer.echo(json.dumps(document, indent=2))
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 9200,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Keep endpoints and documents here across restarts.")
+    ] = None,
+    es_version: Annotated[
+        str | None, typer.Option(help="Elasticsearch version whose behaviour to emulate.")
+    ] = None,
+    openai_keys: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated OpenAI keys the upstream accepts (default: any sk-…)."),
+    ] = None,
+    latency_ms: Annotated[int, typer.Option(help="Latency added to every request.")] = 0,
+) -> None:
+    """Serve a local Elasticsearch inference API and an OpenAI-compatible upstream."""
+    from reconciler.sandbox.__main__ import main as sandbox_main
+
+    argv = ["--host", host, "--port", str(port), "--latency-ms", str(latency_ms)]
+    for flag, value in (
+        ("--data-dir", data_dir),
+        ("--es-version", es_version),
+        ("--openai-keys", openai_keys),
+    ):
+        if value is not None:
+            argv += [flag, value]
+    raise typer.Exit(sandbox_main(argv) or 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and map every outcome to a documented exit code."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code instead of exiting (used by tests)."""
+    import click
+
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="reconcile", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.exceptions.Abort:
+        return _interrupted()
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.ERROR
+    except ReconcilerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception as exc:  # a bug: say so, without locals (they may hold secrets)
+        return _bug(exc)
+    return int(result or 0)
+
+
+def _interrupted() -> int:
+    typer.echo("interrupted", err=True)
+    return ExitCode.INTERRUPTED
+
+
+def _bug(exc: Exception) -> int:
+    typer.echo(
+        f"internal error (this is a bug in reconcile {__version__}): {type(exc).__name__}. "
+        "Re-run with RECONCILE_DEBUG=1 for a traceback and report it.",
+        err=True,
+    )
+    if os.environ.get("RECONCILE_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    return ExitCode.BUG

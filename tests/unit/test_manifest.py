@@ -1,0 +1,118 @@
+"""manifest.py: YAML to plain data with a source map; hostile YAML becomes diagnostics."""
+
+from __future__ import annotations
+
+import time
+
+from reconciler.manifest import desired_endpoint, json_path, parse
+from reconciler.model import KeyRotation
+from reconciler.secrets import SecretRef
+from reconciler.sources import SourceFile
+
+MANIFEST = """\
+inference_id: emb
+task_type: text_embedding
+service: openai
+service_settings:
+  api_key: ${OPENAI_KEY}
+  model_id: text-embedding-3-small
+  rate_limit:
+    requests_per_minute: 10
+reconcile:
+  protect: true
+  key_rotation: recreate
+  smoke:
+    input: hello
+"""
+
+
+def _parse(text: str):
+    return parse(SourceFile("m.yaml", text))
+
+
+def test_source_map_points_at_values_and_keys() -> None:
+    (doc,) = _parse(MANIFEST).documents
+    path = ("service_settings", "rate_limit", "requests_per_minute")
+    assert str(doc.source_map.locate(path)) == "m.yaml:8:26"
+    assert str(doc.source_map.locate(path, key=True)) == "m.yaml:8:5"
+    assert str(doc.source_map.locate(("service_settings", "nope"))) == "m.yaml:5:3"
+
+
+def test_json_path_renders_keys_and_indexes() -> None:
+    assert json_path(()) == "$"
+    assert json_path(("a", 0, "b")) == "$.a[0].b"
+
+
+def test_several_documents_per_file_keep_their_own_lines() -> None:
+    result = _parse("a: 1\n---\nb: 2\n")
+    assert [d.data for d in result.documents] == [{"a": 1}, {"b": 2}]
+    assert str(result.documents[1].location) == "m.yaml:3:1"
+
+
+def test_duplicate_keys_are_refused_not_silently_resolved() -> None:
+    (problem,) = _parse("a: 1\nb:\n  c: 1\n  c: 2\n").diagnostics
+    assert problem.rule == "yaml.duplicate-key"
+    assert (problem.line, problem.column, problem.path) == (4, 3, "$.b.c")
+    assert "line 3" in problem.message
+
+
+def test_syntax_error_is_located() -> None:
+    (problem,) = _parse("a: [1, 2\nb: 3\n").diagnostics
+    assert problem.rule == "yaml.syntax"
+    assert problem.line == 2
+
+
+def test_empty_file_and_comment_only_file_are_errors() -> None:
+    for text in ("", "# nothing here\n"):
+        (problem,) = _parse(text).diagnostics
+        assert problem.rule == "manifest.empty-file"
+
+
+def test_billion_laughs_is_bounded_in_time() -> None:
+    bomb = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for i in range(1, 10):
+        bomb += f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n"
+    started = time.process_time()
+    result = _parse(bomb)
+    assert time.process_time() - started < 5
+    assert [d.rule for d in result.diagnostics] == ["yaml.too-large"]
+
+
+def test_deep_flow_nesting_does_not_crash_the_parser() -> None:
+    (problem,) = _parse("[" * 200_000).diagnostics
+    assert problem.rule == "yaml.depth"
+
+
+def test_deep_block_nesting_is_refused() -> None:
+    text = "".join(f"{'  ' * i}k{i}:\n" for i in range(100)) + "  " * 100 + "v: 1\n"
+    (problem,) = _parse(text).diagnostics
+    assert problem.rule == "yaml.depth"
+
+
+def test_merge_keys_and_aliases_are_expanded() -> None:
+    (doc,) = _parse("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n").documents
+    assert doc.data["m"] == {"x": 1, "y": 3}
+
+
+def test_custom_tags_are_refused() -> None:
+    (problem,) = _parse("a: !!python/object:os.system ls\n").diagnostics
+    assert problem.rule == "yaml.tag"
+
+
+def test_timestamps_stay_strings_as_json_would_carry_them() -> None:
+    (doc,) = _parse("user: 2024-01-01\n").documents
+    assert doc.data == {"user": "2024-01-01"}
+
+
+def test_desired_endpoint_strips_key_path_parameters_and_options() -> None:
+    (doc,) = _parse(MANIFEST).documents
+    desired = desired_endpoint(doc)
+    assert desired.inference_id == "emb"
+    assert desired.task_type == "text_embedding"
+    assert desired.api_key == SecretRef("OPENAI_KEY")
+    assert "api_key" not in desired.body["service_settings"]
+    assert set(desired.body) == {"service", "service_settings"}
+    assert desired.options.protect is True
+    assert desired.options.key_rotation is KeyRotation.RECREATE
+    assert desired.options.smoke_input == "hello"
+    assert str(desired.origin) == "m.yaml:1:15"
