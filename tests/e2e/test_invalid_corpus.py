@@ -1,0 +1,85 @@
+"""The invalid-manifest corpus: each case is one rule or bad-input class.
+
+Each folder under tests/cases/invalid/ holds the input and `expected.yaml` (line, JSON path and
+a fragment of the message). `reconcile validate` must exit 1 and name file, line and path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler.cli import run
+
+CORPUS = Path(__file__).parent.parent / "cases" / "invalid"
+CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+
+
+def test_the_corpus_has_at_least_thirty_distinct_cases() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invalid_manifest_is_rejected_with_a_located_message(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = CORPUS / case
+    expected = yaml.safe_load((folder / "expected.yaml").read_text())
+    code = run(["validate", "--format", "json", str(folder)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert report["valid"] is False
+    file = str(folder / expected.get("file", "manifest.yaml"))
+    matching = [
+        d
+        for d in report["diagnostics"]
+        if d["file"] == file and d["line"] == expected["line"] and d["path"] == expected["path"]
+    ]
+    assert matching, f"no diagnostic at {file}:{expected['line']} {expected['path']}: {report}"
+    assert any(expected["contains"] in d["message"] for d in matching), matching
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_text_output_names_file_line_and_path(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = CORPUS / case
+    expected = yaml.safe_load((folder / "expected.yaml").read_text())
+    assert run(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    file = str(folder / expected.get("file", "manifest.yaml"))
+    assert f"{file}:{expected['line']}:" in out
+    if expected["path"] != "$":
+        assert expected["path"] in out
+    assert "FAILED" in out.splitlines()[-1]
+
+
+def test_a_literal_key_is_reported_without_being_echoed(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = CORPUS / "01-literal-api-key"
+    for output_format in ("text", "json", "github"):
+        assert run(["validate", "--format", output_format, str(folder)]) == 1
+        out = capsys.readouterr()
+        assert "LITERALKEY" not in out.out + out.err
+
+
+def test_github_format_emits_one_annotation_per_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = CORPUS / "17-word-overlap-over-half"
+    assert run(["validate", "--format", "github", str(folder)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    annotations = [line for line in lines if line.startswith("::error ")]
+    assert len(annotations) == 1
+    assert f"file={folder / 'manifest.yaml'},line=10,col=" in annotations[0]
+    assert "$.chunking_settings.overlap" in annotations[0]
+
+
+def test_every_problem_in_a_set_is_reported_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    folders = [str(CORPUS / name) for name in ("04-dimensions-zero", "32-duplicate-yaml-key")]
+    assert run(["validate", "--format", "json", *folders]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert {d["path"] for d in report["diagnostics"]} >= {
+        "$.service_settings.dimensions",
+        "$.service_settings.model_id",
+    }
