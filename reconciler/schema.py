@@ -1,0 +1,536 @@
+"""Validate one parsed manifest document against the committed JSON Schemas, precisely.
+
+The document is dispatched on `task_type` before validation (and chunking on `strategy`
+inside the schema, by `if`/`then`), so every error is specific: no `oneOf` dumps. Each
+jsonschema error becomes a `SchemaIssue` with a message that says what was expected; small
+rule functions then check what JSON Schema cannot express (`overlap` ≤ `max_chunk_size`/2).
+No message ever contains the value of `api_key`.
+
+Validators are compiled once, lazily. The only file access is reading this package's own
+schema files (`reconciler/schemas/*.json`), once.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.model import TASK_TYPES
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
+
+SERVICE = "openai"
+Path_ = tuple[str | int, ...]
+
+API_KEY_LITERAL = (
+    "api_key must be a ${VAR} reference to an environment variable; "
+    "literal keys must not be committed"
+)
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """One problem in a document: where (JSON path from the root), what, and which rule."""
+
+    path: tuple[str | int, ...]
+    message: str
+    rule: str
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def validate_document(doc: object) -> list[SchemaIssue]:
+    """Every issue in one manifest document (a parsed YAML document), sorted by path."""
+    if not isinstance(doc, dict):
+        return [
+            SchemaIssue((), f"expected a mapping of manifest fields, got {_a(doc)}", "schema.type")
+        ]
+    task_type = doc.get("task_type")
+    # An unknown task type is reported by the schema's `const`; the rest is checked against
+    # text_embedding, the task type that accepts the most keys.
+    checked_as = task_type if _is_task_type(task_type) else TASK_TYPES[0]
+    issues = [i for e in _validator(checked_as).iter_errors(doc) for i in _translate(e, doc)]
+    issues.extend(i for rule in RULES for i in rule(doc))
+    return _finish(issues, doc)
+
+
+def manifest_schema() -> dict[str, Any]:
+    """The envelope schema editors use (`reconcile schema`); dispatches on `task_type`."""
+    return copy.deepcopy(_load("manifest.schema.json"))
+
+
+def schema_for(service: str, task_type: str) -> dict[str, Any]:
+    """The schema of a document of `service` and `task_type`; ValueError if unsupported."""
+    if service != SERVICE:
+        raise ValueError(f"unsupported service {service!r}; supported: {SERVICE}")
+    if not _is_task_type(task_type):
+        raise ValueError(f"unsupported task_type {task_type!r}; supported: {', '.join(TASK_TYPES)}")
+    return copy.deepcopy(_load(f"{SERVICE}.{task_type}.schema.json"))
+
+
+# --- loading and compiling ------------------------------------------------------------------
+
+
+def _is_task_type(value: object) -> bool:
+    return isinstance(value, str) and value in TASK_TYPES
+
+
+@functools.cache
+def _load(name: str) -> dict[str, Any]:
+    """A schema file from the package data, or from the checkout's `schemas/` as a fallback."""
+    try:
+        text = resources.files("reconciler").joinpath("schemas", name).read_text("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        text = (Path(__file__).resolve().parent.parent / "schemas" / name).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _is_strict_int(checker: object, instance: object) -> bool:
+    # jsonschema counts 1.0 as an integer; Elasticsearch rejects a Double where it wants an
+    # Integer, so a YAML `128.0` must fail here too.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@functools.cache
+def _ecma_pattern(pattern: str) -> re.Pattern[str]:
+    # In ECMA-262 (JSON Schema's dialect) `$` matches only at the very end; in Python it also
+    # matches before a final newline, which would let "my-id\n" through.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern_keyword(
+    validator: Validator, pattern: str, instance: object, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    from jsonschema import ValidationError
+
+    if isinstance(instance, str) and not _ecma_pattern(pattern).search(instance):
+        yield ValidationError("does not match the pattern")  # never echoes the value
+
+
+_URI_ILLEGAL = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})")
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def java_uri_problem(value: str) -> str | None:
+    """Why java.net.URI would refuse `value` (an approximation), or None if it parses."""
+    bad = _URI_ILLEGAL.search(value)
+    if bad:
+        what = "a '%' not followed by two hex digits" if bad.group() == "%" else "whitespace"
+        if bad.group() not in "% \t\r\n":
+            what = f"the character {bad.group()!r}"
+        return f"contains {what} at index {bad.start()}"
+    if value.startswith(":"):
+        return "expected a scheme name before ':'"
+    if _URI_SCHEME.match(value) and value.endswith("://"):
+        return "expected a host after '//'"
+    return None
+
+
+@functools.cache
+def _validator(task_type: str) -> Validator:
+    from jsonschema import Draft202012Validator, FormatChecker, validators
+
+    def uri_reference(value: object) -> bool:
+        problem = java_uri_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(problem)
+        return True
+
+    checker = FormatChecker(formats=())
+    checker.checks("uri-reference", raises=ValueError)(uri_reference)
+    types = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_int)
+    cls = validators.extend(
+        Draft202012Validator, validators={"pattern": _pattern_keyword}, type_checker=types
+    )
+    schema = _load(f"{SERVICE}.{task_type}.schema.json")
+    return cls(schema, format_checker=checker)  # type: ignore[no-any-return]
+
+
+# --- where keys are allowed (for "did you mean" and "only allowed for") ----------------------
+
+
+@dataclass(frozen=True)
+class _Index:
+    keys: dict[tuple[str, ...], dict[str, set[str]]]  # object path -> key -> task types
+    strategies: dict[str, list[str]]  # chunking key -> strategies that take it
+
+    def at(self, where: tuple[str, ...]) -> dict[str, set[str]]:
+        return self.keys.get(where, {})
+
+    def homes(self, key: str) -> list[tuple[str, ...]]:
+        return [where for where, keys in self.keys.items() if key in keys]
+
+
+def _walk(node: Mapping[str, Any], where: tuple[str, ...], task: str, out: dict[Any, Any]) -> None:
+    for key, sub in node.get("properties", {}).items():
+        out.setdefault(where, {}).setdefault(key, set()).add(task)
+        if isinstance(sub, dict) and "properties" in sub:
+            _walk(sub, (*where, key), task, out)
+
+
+def _strategy_keys(chunking: Mapping[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rule in chunking.get("allOf", []):
+        then = rule.get("then", {})
+        for key in then.get("properties", {}) if "x-strategy" in then else ():
+            out.setdefault(key, []).append(then["x-strategy"])
+    return out
+
+
+@functools.cache
+def _index() -> _Index:
+    keys: dict[tuple[str, ...], dict[str, set[str]]] = {}
+    for task in TASK_TYPES:
+        _walk(_load(f"{SERVICE}.{task}.schema.json"), (), task, keys)
+    embedding = _load(f"{SERVICE}.text_embedding.schema.json")
+    return _Index(keys, _strategy_keys(embedding["properties"]["chunking_settings"]))
+
+
+# --- describing values ----------------------------------------------------------------------
+
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (dict, "a mapping"),
+    (list, "a list"),
+    (type(None), "null (an empty value)"),
+)
+_EXPECTED = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _a(value: object) -> str:
+    """The YAML kind of a value: 'a string', 'a mapping', ..."""
+    for kinds, word in _KINDS:
+        if isinstance(value, kinds):
+            return word
+    return f"a {type(value).__name__}"
+
+
+def _show(value: object) -> str:
+    """A short rendering of a scalar for a message. Never called for api_key."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, int | float):
+        return str(value)
+    return _a(value)
+
+
+def _got(value: object) -> str:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return f"{_a(value)} {_show(value)}"
+    return _a(value)
+
+
+def _alternatives(values: Iterable[object], quote: bool = True) -> str:
+    shown = [f"`{v}`" if quote else _show(v) for v in values]
+    if len(shown) <= 2:
+        return " or ".join(shown)
+    return "one of " + ", ".join(shown)
+
+
+def _suggest(word: object, choices: Iterable[object]) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _strategy_of(doc: Mapping[str, Any]) -> str | None:
+    chunking = doc.get("chunking_settings")
+    strategy = chunking.get("strategy") if isinstance(chunking, dict) else None
+    return strategy if isinstance(strategy, str) else None
+
+
+# --- jsonschema errors -> issues ------------------------------------------------------------
+
+Handler = Callable[["ValidationError", Path_, Mapping[str, Any]], Iterator[SchemaIssue]]
+
+
+def _translate(error: ValidationError, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    path: Path_ = tuple(error.absolute_path)
+    if "api_key" in path and error.validator != "required":
+        yield _secret_issue(path, error.instance)
+        return
+    handler = _HANDLERS.get(str(error.validator), _on_other)
+    yield from handler(error, path, doc)
+
+
+def _secret_issue(path: Path_, value: object) -> SchemaIssue:
+    if value == "":
+        return SchemaIssue(path, "api_key is empty; give a ${VAR} reference", "schema.empty")
+    if isinstance(value, dict | list) or value is None:
+        message = f"api_key must be a ${{VAR}} reference (a string), got {_a(value)}"
+        return SchemaIssue(path, message, "schema.type")
+    return SchemaIssue(path, API_KEY_LITERAL, "secret.literal-api-key")
+
+
+def _on_required(
+    error: ValidationError, path: Path_, doc: Mapping[str, Any]
+) -> Iterator[SchemaIssue]:
+    instance = error.instance
+    for name in error.validator_value:
+        if name not in instance:
+            yield SchemaIssue(path, _required_message(name, path, error.schema), "schema.required")
+
+
+def _required_message(name: str, path: Path_, schema: Mapping[str, Any]) -> str:
+    strategy = schema.get("x-strategy")
+    if strategy:
+        return (
+            f"`{name}` is required for chunking strategy `{strategy}` (Elasticsearch rejects it "
+            "without; the documented default applies only when chunking_settings is omitted)"
+        )
+    if name == "strategy" and path[-1:] == ("chunking_settings",):
+        return (
+            "`strategy` is required when any chunking setting is given (Elasticsearch: "
+            '"Can\'t generate Chunker without ChunkingStrategy provided")'
+        )
+    if name == "api_key":
+        return "missing required field `api_key` (a ${VAR} reference, e.g. ${OPENAI_API_KEY})"
+    return f"missing required field `{name}`"
+
+
+def _on_additional(
+    error: ValidationError, path: Path_, doc: Mapping[str, Any]
+) -> Iterator[SchemaIssue]:
+    allowed = error.schema.get("properties", {})
+    where = tuple(str(p) for p in path)
+    strategy = error.schema.get("x-strategy")
+    for key in error.instance:
+        if key in allowed:
+            continue
+        issue = _strategy_key(where, key, strategy) if strategy else _unknown_key(where, key, doc)
+        if issue:
+            yield issue
+
+
+def _strategy_key(where: tuple[str, ...], key: object, strategy: str) -> SchemaIssue | None:
+    if key not in _index().at(where):
+        return None  # an unknown key: the chunking_settings object itself reports it
+    if strategy == "none":
+        message = (
+            f"chunking strategy `none` takes no other settings; remove `{key}` (Elasticsearch "
+            "silently drops it, so it would show as a difference on every plan)"
+        )
+    else:
+        allowed = _alternatives(_index().strategies.get(str(key), []))
+        message = f"`{key}` is only allowed for chunking strategy {allowed}, not `{strategy}`"
+    return SchemaIssue((*where, str(key)), message, "schema.strategy-key")
+
+
+def _unknown_key(where: tuple[str, ...], key: object, doc: Mapping[str, Any]) -> SchemaIssue:
+    here = _index().at(where)
+    tasks = here.get(key, set()) if isinstance(key, str) else set()
+    if tasks:
+        allowed = _alternatives(t for t in TASK_TYPES if t in tasks)
+        message = f"`{key}` is only allowed for task_type {allowed}"
+        return SchemaIssue((*where, key), message, "schema.task-type-key")
+    message = f"unknown key `{key}`" + _unknown_hint(where, key, here)
+    return SchemaIssue((*where, str(key)), message, "schema.unknown-key")
+
+
+def _unknown_hint(where: tuple[str, ...], key: object, here: Mapping[str, Any]) -> str:
+    suggestion = _suggest(key, here)
+    if suggestion:
+        return suggestion
+    homes = [h for h in _index().homes(str(key)) if h != where]
+    if homes:
+        return f" here; it belongs under `{'.'.join(homes[0])}`"
+    return "; allowed here: " + ", ".join(f"`{k}`" for k in here)
+
+
+def _on_type(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    expected = error.validator_value
+    names = [expected] if isinstance(expected, str) else list(expected)
+    wanted = " or ".join(_EXPECTED.get(n, n) for n in names)
+    yield SchemaIssue(path, f"expected {wanted}, got {_got(error.instance)}", "schema.type")
+
+
+def _on_enum(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    options, value = list(error.validator_value), error.instance
+    message = f"expected {_alternatives(options)}, got {_show(value)}"
+    if isinstance(value, str) and value.lower() in options:
+        message += (
+            f"; write it in lower case (`{value.lower()}`): Elasticsearch stores it lower-case, "
+            "so any other spelling would show as a difference on every plan"
+        )
+    else:
+        message += _suggest(value, options)
+    yield SchemaIssue(path, message, "schema.enum")
+
+
+def _on_const(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    value = error.instance
+    if path == ("task_type",):
+        message = f"unknown task_type {_show(value)}; supported: {', '.join(TASK_TYPES)}"
+        if isinstance(value, str) and value.lower() in TASK_TYPES:
+            message += " (task types are written in lower case)"
+        yield SchemaIssue(path, message, "schema.task-type")
+    elif path == ("service",):
+        message = f"unsupported service {_show(value)}; expected `{SERVICE}`"
+        yield SchemaIssue(path, message + _suggest(value, [SERVICE]), "schema.service")
+    else:
+        message = f"expected `{error.validator_value}`, got {_show(value)}"
+        yield SchemaIssue(path, message, "schema.const")
+
+
+def _on_range(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    low, high = error.schema.get("minimum"), error.schema.get("maximum")
+    if low is not None and high is not None:
+        bounds = f"from {low} to {high}"
+    else:
+        bounds = f"≥ {low}" if low is not None else f"≤ {high}"
+    message = f"expected an integer {bounds}, got {_show(error.instance)}"
+    strategy = _strategy_of(doc) if path[:1] == ("chunking_settings",) else None
+    if strategy:
+        message += f" (chunking strategy `{strategy}`)"
+    yield SchemaIssue(path, message, "schema.range")
+
+
+def _on_min_length(
+    error: ValidationError, path: Path_, doc: Mapping[str, Any]
+) -> Iterator[SchemaIssue]:
+    yield SchemaIssue(path, "expected a non-empty string", "schema.empty")
+
+
+def _on_min_items(
+    error: ValidationError, path: Path_, doc: Mapping[str, Any]
+) -> Iterator[SchemaIssue]:
+    message = "expected a non-empty list"
+    if path[-1:] == ("separators",):
+        message += " (Elasticsearch rejects an empty list of separators)"
+    yield SchemaIssue(path, message, "schema.empty")
+
+
+def _on_pattern(
+    error: ValidationError, path: Path_, doc: Mapping[str, Any]
+) -> Iterator[SchemaIssue]:
+    hint = error.schema.get("patternErrorMessage", f"must match {error.validator_value}")
+    value = error.instance
+    if path == ("inference_id",):
+        reserved = " (`_all` is reserved)" if value == "_all" else ""
+        yield SchemaIssue(
+            path, f"invalid inference_id {_show(value)}{reserved}: {hint}", "schema.inference-id"
+        )
+    else:
+        yield SchemaIssue(path, f"{hint}, got {_show(value)}", "schema.pattern")
+
+
+def _on_format(
+    error: ValidationError, path: Path_, doc: Mapping[str, Any]
+) -> Iterator[SchemaIssue]:
+    reason = f": {error.cause}" if error.cause else ""
+    got = _show(error.instance)
+    message = f"expected a URI (Elasticsearch parses it with java.net.URI), got {got}{reason}"
+    yield SchemaIssue(path, message, "schema.format")
+
+
+def _on_not(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    message = error.schema.get("errorMessage", "this combination of keys is not allowed")
+    yield SchemaIssue(path, message, "schema.exclusive")
+
+
+def _on_property_names(
+    error: ValidationError, path: Path_, doc: Mapping[str, Any]
+) -> Iterator[SchemaIssue]:
+    message = f"names here must be non-empty strings, got {_got(error.instance)}"
+    yield SchemaIssue(path, message, "schema.key")
+
+
+def _on_other(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    # Not reached by the committed schemas; kept so a new keyword never crashes validation.
+    yield SchemaIssue(
+        path, f"invalid value (fails `{error.validator}`)", f"schema.{error.validator}"
+    )
+
+
+_HANDLERS: dict[str, Handler] = {
+    "required": _on_required,
+    "additionalProperties": _on_additional,
+    "type": _on_type,
+    "enum": _on_enum,
+    "const": _on_const,
+    "minimum": _on_range,
+    "maximum": _on_range,
+    "minLength": _on_min_length,
+    "minItems": _on_min_items,
+    "pattern": _on_pattern,
+    "format": _on_format,
+    "not": _on_not,
+    "propertyNames": _on_property_names,
+}
+
+
+# --- rules JSON Schema cannot express -------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def rule_overlap_max(doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    """word chunking: `overlap` ≤ `max_chunk_size` // 2 (seed 002; reference 2.6)."""
+    chunking = doc.get("chunking_settings")
+    if doc.get("task_type") != "text_embedding" or not isinstance(chunking, dict):
+        return
+    size, overlap = chunking.get("max_chunk_size"), chunking.get("overlap")
+    if chunking.get("strategy") != "word" or not (_is_int(size) and _is_int(overlap)):
+        return
+    limit = size // 2
+    if overlap > limit:
+        message = f"`overlap` must be at most half of `max_chunk_size` ({limit}), got {overlap}"
+        yield SchemaIssue(("chunking_settings", "overlap"), message, "rule.overlap-max")
+
+
+RULES: tuple[Callable[[Mapping[str, Any]], Iterator[SchemaIssue]], ...] = (rule_overlap_max,)
+"""Cross-field rules run after the schema; each yields issues like the schema does."""
+
+
+# --- finishing ------------------------------------------------------------------------------
+
+
+def _path_key(path: Path_) -> tuple[tuple[int, int, str], ...]:
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in path)
+
+
+def _literal_key(doc: Mapping[str, Any]) -> str | None:
+    settings = doc.get("service_settings")
+    key = settings.get("api_key") if isinstance(settings, dict) else None
+    return key if isinstance(key, str) and len(key) >= 4 and not key.startswith("${") else None
+
+
+def _finish(issues: list[SchemaIssue], doc: Mapping[str, Any]) -> list[SchemaIssue]:
+    """Deduplicate, scrub any literal key that slipped into a message, sort by path."""
+    key = _literal_key(doc)
+    if key:
+        issues = [
+            SchemaIssue(i.path, i.message.replace(key, "(sensitive)"), i.rule) for i in issues
+        ]
+    unique = list(dict.fromkeys(issues))
+    return sorted(unique, key=lambda i: (_path_key(i.path), i.rule, i.message))
