@@ -32,15 +32,11 @@ import fnmatch
 import itertools
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
-
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
-ASGIApp = Callable[[Scope, Receive, Send], Any]
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 FaultKind = Literal["status", "delay", "drop"]
 KINDS: tuple[str, ...] = ("status", "delay", "drop")

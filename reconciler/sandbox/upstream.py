@@ -250,7 +250,8 @@ def _endpoint(handler: Any) -> Any:
 
 
 async def _invalid_url(request: Request, _exc: Exception) -> Response:
-    """Unknown routes and wrong methods, as the API answers them (also logged)."""
+    """Unknown routes and wrong methods: the API has no 405, both are a 404 ``Invalid URL
+    (METHOD /path)``. Logged like any other request."""
     entry = _new_entry(request)
     response = err.invalid_url(request.method, _route_path(request)).response()
     return _finish(request, entry, response)

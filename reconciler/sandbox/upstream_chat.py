@@ -127,14 +127,18 @@ def _check_numbers(body: dict[str, Any]) -> None:
     _check_int(body, "n", 1, MAX_N)
     _check_int(body, "max_completion_tokens", 1, None)
     _check_int(body, "max_tokens", 1, None)
-    temperature = body.get("temperature")
-    if temperature is not None:
-        if not isinstance(temperature, int | float) or isinstance(temperature, bool):
-            raise err.invalid_type("temperature", "a decimal", temperature)
-        if not 0 <= temperature <= 2:
-            raise err.out_of_range(
-                "temperature", temperature, 2 if temperature > 2 else 0, above=temperature > 2
-            )
+    _check_temperature(body.get("temperature"))
+
+
+def _check_temperature(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise err.invalid_type("temperature", "a decimal", value)
+    if value < 0:
+        raise err.out_of_range("temperature", value, 0, above=False, kind="decimal")
+    if value > 2:
+        raise err.out_of_range("temperature", value, 2, above=True, kind="decimal")
 
 
 def _check_int(body: dict[str, Any], name: str, low: int, high: int | None) -> None:

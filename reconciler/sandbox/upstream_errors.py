@@ -110,8 +110,10 @@ def invalid_value(param: str, value: Any, supported: list[str]) -> OpenAIError:
     return OpenAIError(400, message, param=param, code="invalid_value")
 
 
-def out_of_range(param: str, value: float, bound: float, *, above: bool) -> OpenAIError:
-    kind = "integer" if isinstance(value, int) else "decimal"
+def out_of_range(
+    param: str, value: float, bound: float, *, above: bool, kind: str = "integer"
+) -> OpenAIError:
+    """A number outside its schema bounds; ``kind`` is the parameter's schema type."""
     side, cmp = ("above maximum", "<=") if above else ("below minimum", ">=")
     message = (
         f"Invalid '{param}': {kind} {side} value. "
