@@ -17,6 +17,8 @@ standalone and mounted under a prefix (the sandbox mounts it at ``/_sandbox/open
 from __future__ import annotations
 
 import hashlib
+import json
+import secrets
 import threading
 import time
 from collections import deque
@@ -175,8 +177,17 @@ def _check_key(request: Request) -> None:
         raise err.invalid_api_key(key)
 
 
-def _record_body(entry: UpstreamRequest, body: dict[str, Any]) -> None:
+def _lenient_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        return raw.decode("utf-8", "replace")
+
+
+def _record_body(entry: UpstreamRequest, body: Any) -> None:
     entry.body = body
+    if not isinstance(body, dict):
+        return
     entry.model = body.get("model")
     entry.input = body.get("input", body.get("messages"))
     entry.dimensions = body.get("dimensions")
@@ -186,9 +197,7 @@ def _record_body(entry: UpstreamRequest, body: dict[str, Any]) -> None:
 def _finish(request: Request, entry: UpstreamRequest, response: Response) -> Response:
     entry.status = response.status_code
     request.app.state.log.append(entry)
-    response.headers["x-request-id"] = (
-        "req_" + hashlib.sha256(repr(entry).encode()).hexdigest()[:32]
-    )
+    response.headers["x-request-id"] = "req_" + secrets.token_hex(16)
     response.headers["openai-version"] = "2020-10-01"
     if entry.organization:
         response.headers["openai-organization"] = entry.organization
@@ -196,12 +205,14 @@ def _finish(request: Request, entry: UpstreamRequest, response: Response) -> Res
 
 
 async def _handle(request: Request, handler: Any) -> Response:
-    """Common flow: record, check the key, parse JSON, run ``handler`` or render the error."""
+    """Common flow: record, check the key, parse JSON, run ``handler`` or render the error.
+    The body is recorded even when the key is refused (what was sent matters in tests)."""
     entry = _new_entry(request)
+    raw = await request.body()
+    _record_body(entry, _lenient_json(raw))
     try:
         _check_key(request)
-        body = err.parse_json_body(await request.body()) if request.method == "POST" else {}
-        _record_body(entry, body)
+        body = err.parse_json_body(raw) if request.method == "POST" else {}
         response = handler(request, body)
     except err.OpenAIError as exc:
         response = exc.response()

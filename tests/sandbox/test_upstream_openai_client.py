@@ -128,6 +128,7 @@ async def test_bad_key_is_an_authentication_error(
     assert "Incorrect API key provided: sk-canar" in error.message
     seen = upstream.state.log.entries()[-1]
     assert (seen.status, seen.key_fingerprint) == (401, key_fingerprint(canary_key))
+    assert seen.input == "x"  # what was sent is recorded even when the key is refused
 
 
 async def test_organization_header_is_recorded(
