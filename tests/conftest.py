@@ -11,6 +11,12 @@ CANARY_KEY = "sk-canary-7f3a9c1e5b2d4086a1c3e5f7b9d1f3a5"
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (anyio's pytest plugin; the tool itself uses asyncio)."""
+    return "asyncio"
+
+
+@pytest.fixture
 def canary_key() -> str:
     return CANARY_KEY
 
