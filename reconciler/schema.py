@@ -16,7 +16,6 @@ import copy
 import difflib
 import functools
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -24,6 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.model import TASK_TYPES
+from reconciler.schema_compile import (
+    Check,
+    compile_schema,
+    ecma_pattern,
+    is_strict_int,
+    java_uri_problem,
+)
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -60,7 +66,9 @@ def validate_document(doc: object) -> list[SchemaIssue]:
     # An unknown task type is reported by the schema's `const`; the rest is checked against
     # text_embedding, the task type that accepts the most keys.
     checked_as = task_type if _is_task_type(task_type) else TASK_TYPES[0]
-    issues = [i for e in _validator(checked_as).iter_errors(doc) for i in _translate(e, doc)]
+    issues: list[SchemaIssue] = []
+    if not _is_valid(checked_as)(doc):
+        issues = [i for e in _validator(checked_as).iter_errors(doc) for i in _translate(e, doc)]
     issues.extend(i for rule in RULES for i in rule(doc))
     return _finish(issues, doc)
 
@@ -97,51 +105,18 @@ def _load(name: str) -> dict[str, Any]:
     return loaded
 
 
-def _is_strict_int(checker: object, instance: object) -> bool:
-    # jsonschema counts 1.0 as an integer; Elasticsearch rejects a Double where it wants an
-    # Integer, so a YAML `128.0` must fail here too.
-    return isinstance(instance, int) and not isinstance(instance, bool)
-
-
-@functools.cache
-def _ecma_pattern(pattern: str) -> re.Pattern[str]:
-    # In ECMA-262 (JSON Schema's dialect) `$` matches only at the very end; in Python it also
-    # matches before a final newline, which would let "my-id\n" through.
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
-
-
 def _pattern_keyword(
     validator: Validator, pattern: str, instance: object, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
     from jsonschema import ValidationError
 
-    if isinstance(instance, str) and not _ecma_pattern(pattern).search(instance):
+    if isinstance(instance, str) and not ecma_pattern(pattern).search(instance):
         yield ValidationError("does not match the pattern")  # never echoes the value
-
-
-_URI_ILLEGAL = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})")
-_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-
-
-def java_uri_problem(value: str) -> str | None:
-    """Why java.net.URI would refuse `value` (an approximation), or None if it parses."""
-    bad = _URI_ILLEGAL.search(value)
-    if bad:
-        what = "a '%' not followed by two hex digits" if bad.group() == "%" else "whitespace"
-        if bad.group() not in "% \t\r\n":
-            what = f"the character {bad.group()!r}"
-        return f"contains {what} at index {bad.start()}"
-    if value.startswith(":"):
-        return "expected a scheme name before ':'"
-    if _URI_SCHEME.match(value) and value.endswith("://"):
-        return "expected a host after '//'"
-    return None
 
 
 @functools.cache
 def _validator(task_type: str) -> Validator:
+    """jsonschema's validator with our keyword semantics (see `schema_compile`)."""
     from jsonschema import Draft202012Validator, FormatChecker, validators
 
     def uri_reference(value: object) -> bool:
@@ -152,12 +127,23 @@ def _validator(task_type: str) -> Validator:
 
     checker = FormatChecker(formats=())
     checker.checks("uri-reference", raises=ValueError)(uri_reference)
-    types = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_int)
+    types = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: is_strict_int(value)
+    )
     cls = validators.extend(
         Draft202012Validator, validators={"pattern": _pattern_keyword}, type_checker=types
     )
-    schema = _load(f"{SERVICE}.{task_type}.schema.json")
-    return cls(schema, format_checker=checker)  # type: ignore[no-any-return]
+    return cls(_task_schema(task_type), format_checker=checker)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _is_valid(task_type: str) -> Check:
+    """The fast yes/no answer; jsonschema runs only when this says no."""
+    return compile_schema(_task_schema(task_type))
+
+
+def _task_schema(task_type: str) -> dict[str, Any]:
+    return _load(f"{SERVICE}.{task_type}.schema.json")
 
 
 # --- where keys are allowed (for "did you mean" and "only allowed for") ----------------------
@@ -195,8 +181,8 @@ def _strategy_keys(chunking: Mapping[str, Any]) -> dict[str, list[str]]:
 def _index() -> _Index:
     keys: dict[tuple[str, ...], dict[str, set[str]]] = {}
     for task in TASK_TYPES:
-        _walk(_load(f"{SERVICE}.{task}.schema.json"), (), task, keys)
-    embedding = _load(f"{SERVICE}.text_embedding.schema.json")
+        _walk(_task_schema(task), (), task, keys)
+    embedding = _task_schema("text_embedding")
     return _Index(keys, _strategy_keys(embedding["properties"]["chunking_settings"]))
 
 
@@ -249,8 +235,8 @@ def _got(value: object) -> str:
     return _a(value)
 
 
-def _alternatives(values: Iterable[object], quote: bool = True) -> str:
-    shown = [f"`{v}`" if quote else _show(v) for v in values]
+def _alternatives(values: Iterable[object]) -> str:
+    shown = [f"`{v}`" for v in values]
     if len(shown) <= 2:
         return " or ".join(shown)
     return "one of " + ", ".join(shown)
@@ -350,7 +336,7 @@ def _unknown_key(where: tuple[str, ...], key: object, doc: Mapping[str, Any]) ->
     if tasks:
         allowed = _alternatives(t for t in TASK_TYPES if t in tasks)
         message = f"`{key}` is only allowed for task_type {allowed}"
-        return SchemaIssue((*where, key), message, "schema.task-type-key")
+        return SchemaIssue((*where, str(key)), message, "schema.task-type-key")
     message = f"unknown key `{key}`" + _unknown_hint(where, key, here)
     return SchemaIssue((*where, str(key)), message, "schema.unknown-key")
 
@@ -490,21 +476,15 @@ _HANDLERS: dict[str, Handler] = {
 # --- rules JSON Schema cannot express -------------------------------------------------------
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def rule_overlap_max(doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
     """word chunking: `overlap` ≤ `max_chunk_size` // 2 (seed 002; reference 2.6)."""
     chunking = doc.get("chunking_settings")
     if doc.get("task_type") != "text_embedding" or not isinstance(chunking, dict):
         return
     size, overlap = chunking.get("max_chunk_size"), chunking.get("overlap")
-    if chunking.get("strategy") != "word" or not (_is_int(size) and _is_int(overlap)):
-        return
-    limit = size // 2
-    if overlap > limit:
-        message = f"`overlap` must be at most half of `max_chunk_size` ({limit}), got {overlap}"
+    word = chunking.get("strategy") == "word"
+    if word and is_strict_int(size) and is_strict_int(overlap) and overlap > size // 2:
+        message = f"`overlap` must be at most half of `max_chunk_size` ({size // 2}), got {overlap}"
         yield SchemaIssue(("chunking_settings", "overlap"), message, "rule.overlap-max")
 
 
