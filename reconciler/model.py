@@ -153,19 +153,66 @@ class Action(StrEnum):
     BLOCKED = "blocked"
 
 
+class Reason(StrEnum):
+    """Why the planner chose an action: a stable code for JSON plans and tests, never acted on."""
+
+    CREATE = "create"  # declared, not on the server
+    RECREATE_MISSING = "recreate-missing"  # in state but gone from the server (drift)
+    UPDATE = "update-in-place"  # only fields the update API can change
+    ROTATE_UPDATE = "rotate-key-in-place"  # api_key changed, sent through the update API
+    ROTATE_RECREATE = "rotate-key-recreate"  # api_key changed, endpoint created again
+    REPLACE = "replace-immutable"  # a field the server cannot update in place changed
+    ADOPT = "adopt"  # on the server, not in state, matches the manifest: state write only
+    PRUNE = "prune"  # owned, no manifest declares it, --prune given
+    FORGET = "forget"  # owned, no manifest, already gone from the server: state record removed
+    UP_TO_DATE = "up-to-date"
+    ORPHAN = "orphan"  # owned, no manifest declares it, --prune not given
+    PROTECTED = "protected"  # `protect: true` blocks replace and delete
+    IN_USE = "in-use"  # semantic_text indexes or pipelines use it
+    UNMANAGED = "unmanaged"  # not in state; adopting it would need a replace
+    FOREIGN_OWNER = "foreign-owner"  # state says another owner manages it
+    UNSUPPORTED = "unsupported"  # the body uses a feature the server version lacks
+    NO_UPDATE_API = "no-update-api"  # key_rotation: update on a server without `_update`
+    NOT_OPENAI = "not-openai"  # the live endpoint is another service: never deleted
+    PRECONFIGURED = "preconfigured"  # ids starting with `.` belong to the server: never touched
+
+
+class FieldOp(StrEnum):
+    """How a field differs, seen from the server: apply adds, changes or removes it."""
+
+    ADDED = "added"
+    CHANGED = "changed"
+    REMOVED = "removed"
+
+
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One field that differs; sensitive values are never stored, only whether they changed."""
+    """One field that differs; sensitive values are never stored, only whether they changed.
+
+    `before` is the live value, `after` the desired one. `drift` marks a live value that differs
+    from what reconciler last applied (changed outside reconciler). `computed` marks an `after`
+    the server will choose on apply (Terraform's "known after apply"), e.g. a model's default
+    `dimensions` once the user removes the field.
+    """
 
     path: str
     before: JSON = None
     after: JSON = None
     sensitive: bool = False
+    op: FieldOp = FieldOp.CHANGED
+    drift: bool = False
+    computed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class PlannedChange:
-    """The decision for one endpoint, with everything a reviewer needs to understand it."""
+    """The decision for one endpoint, with everything a reviewer needs to understand it.
+
+    `body` is the exact PUT body (create, replace) without `api_key`; `spec` is the normalized
+    desired state the executor sends pieces of to `_update` and checks the read-back against.
+    `adopt` marks an endpoint found on the server but not in state. `breaking` marks a replace
+    that changes what `semantic_text` fields of the in-use indexes were built with.
+    """
 
     inference_id: str
     task_type: str
@@ -176,3 +223,52 @@ class PlannedChange:
     drift: bool = False
     in_use: InUse = field(default_factory=InUse)
     origin: Location | None = None
+    code: Reason | None = None
+    body: Mapping[str, JSON] | None = None
+    spec: Mapping[str, JSON] | None = None
+    adopt: bool = False
+    breaking: bool = False
+
+
+CHANGING: frozenset[Action] = frozenset(
+    {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT}
+)
+"""Actions that write to the server or the state store."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every planned change, in execution order, and when and against what it was planned."""
+
+    changes: tuple[PlannedChange, ...]
+    server_version: str
+    created_at: str
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying would write anything (for `--detailed-exitcode`)."""
+        return any(change.action in CHANGING for change in self.changes)
+
+    @property
+    def blocked(self) -> tuple[PlannedChange, ...]:
+        return tuple(change for change in self.changes if change.action is Action.BLOCKED)
+
+    def counts(self) -> dict[str, int]:
+        """Number of changes per action, every action present, in `Action` order."""
+        counts = dict.fromkeys((action.value for action in Action), 0)
+        for change in self.changes:
+            counts[change.action.value] += 1
+        return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What the target server can do; build it with `defaults.capabilities(version)`."""
+
+    version: str
+    release: tuple[int, int]
+    features: frozenset[str] = frozenset()
+
+    @property
+    def update_api(self) -> bool:
+        return "update_api" in self.features

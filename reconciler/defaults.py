@@ -1,0 +1,236 @@
+"""What the server fills in, accepts and lets change, per task type and Elasticsearch version.
+
+Data tables first, then a few lookups over them. Every figure comes from
+`shared/reference/elasticsearch-inference-api.md` (cited as "ref N.N"); the tables are the
+only place in the code base that knows them, so a new ES release means editing this file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from reconciler.model import JSON, Capabilities
+
+Release = tuple[int, int]
+"""An Elasticsearch (major, minor) release; patch releases never changed these tables."""
+
+SERVICE: Final = "openai"
+
+RATE_LIMIT_RPM: Final[Mapping[str, int]] = MappingProxyType(
+    {"text_embedding": 3000, "completion": 500, "chat_completion": 500}
+)
+"""`service_settings.rate_limit.requests_per_minute` when unset (ref 2.1, 4.2; since 8.15)."""
+
+DEFAULT_SIMILARITY: Final = "dot_product"
+"""text_embedding `similarity` the validation call fills in when unset (ref 3, 4.2)."""
+
+MODEL_DIMENSIONS: Final[Mapping[str, int]] = MappingProxyType(
+    {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+)
+"""Vector length the upstream returns when `dimensions` is unset (OpenAI model defaults).
+
+For any other model the server stores whatever length the upstream returned (ref 3): we
+cannot know it at plan time, so `dimensions` is then server-chosen (see SERVER_CHOSEN).
+"""
+
+DEFAULT_URLS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "text_embedding": "https://api.openai.com/v1/embeddings",
+        "completion": "https://api.openai.com/v1/chat/completions",
+        "chat_completion": "https://api.openai.com/v1/chat/completions",
+    }
+)
+"""The URL used when `url` is unset; never stored, never echoed (ref 4.2, fact 7)."""
+
+DEFAULT_CHUNKING: Final[Mapping[str, JSON]] = MappingProxyType(
+    {"strategy": "sentence", "max_chunk_size": 250, "sentence_overlap": 1}
+)
+"""text_embedding chunking when absent or `{}` on an 8.16+ server (ref 2.6 `DEFAULT_SETTINGS`)."""
+
+LEGACY_CHUNKING: Final[Mapping[str, JSON]] = MappingProxyType(
+    {"strategy": "word", "max_chunk_size": 250, "overlap": 100}
+)
+"""How endpoints created before 8.16 read back after an upgrade (ref 2.6 `OLD_DEFAULT_SETTINGS`)."""
+
+SENTENCE_OVERLAP: Final = 1
+"""`sentence_overlap` when a sentence strategy omits it (ref 2.6)."""
+
+SEPARATOR_GROUPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "plaintext": (r"(?<!\n)\n\n(?!\n)", r"(?<!\n)\n(?!\n)"),
+        "markdown": (
+            "\n# ",
+            "\n## ",
+            "\n### ",
+            "\n#### ",
+            "\n##### ",
+            "\n###### ",
+            "\n^(?!\\s*$).*\\n-{1,}\\n",
+            "\n^(?!\\s*$).*\\n={1,}\\n",
+        ),
+    }
+)
+"""`recursive` chunking `separator_group` → the `separators` the server stores and echoes.
+
+Source: elastic/elasticsearch
+`x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/chunking/SeparatorGroup.java`
+(commit 697871cdab0ade4bb256f487502be4b13710a963), `getSeparators()`. The Java literals keep
+their escapes: the markdown entries start with a real newline, the regex parts hold a literal
+backslash. The group name is matched trimmed and case-insensitively (`fromString`); with
+neither `separators` nor a group the server uses `plaintext` (ref 2.6).
+"""
+
+SERVER_CHOSEN: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = MappingProxyType(
+    {"text_embedding": (("service_settings", "dimensions"),)}
+)
+"""Paths whose value the server picks when the user leaves them unset and that we may not be
+able to predict (an unknown model's vector length). A plan never diffs them unless the user
+had set them before (then removing them is a change back to the server's choice)."""
+
+MERGE: Final = "merge"
+"""Update semantics: new keys and values land, omitted keys are kept (cannot remove)."""
+REPLACE: Final = "replace"
+"""Update semantics: the object is replaced as a whole (removing a key works)."""
+
+UPDATABLE: Final[tuple[tuple[Release, Mapping[tuple[str, ...], str]], ...]] = (
+    ((8, 17), MappingProxyType({("task_settings",): MERGE})),
+    (
+        (9, 5),
+        MappingProxyType(
+            {
+                ("task_settings",): MERGE,
+                ("service_settings", "rate_limit"): MERGE,
+                ("service_settings", "organization_id"): MERGE,
+                ("service_settings", "max_input_tokens"): MERGE,
+                ("chunking_settings",): REPLACE,
+            }
+        ),
+    ),
+)
+"""What `_update` changes in place besides `api_key`, from the release on (ref 6.3, 11).
+
+8.17-9.4: only `task_settings`, merged (other service-settings keys are silently ignored).
+9.5 (main 2026, PR #147465, merged 2026-04): also `rate_limit`, `organization_id`,
+`max_input_tokens`, and `chunking_settings` replaced whole. The reference pins this to the
+9.5 spec branch without naming the first release that shipped it, so 9.4 is treated as
+8.17-era: the safe side (a replace the server could have avoided, never an update it ignores).
+Before 8.17 there is no update API at all.
+"""
+
+UPDATE_NOTES: Final[tuple[tuple[Release, str], ...]] = (
+    ((0, 0), "the server has no update API before 8.17"),
+    ((8, 17), "8.17–9.4 update API changes only api_key and task_settings"),
+    (
+        (9, 5),
+        "the 9.5+ update API changes only api_key, task_settings, rate_limit, "
+        "organization_id, max_input_tokens and chunking_settings",
+    ),
+)
+"""Why something cannot change in place, per release; quoted in replace reasons."""
+
+FEATURES: Final[Mapping[str, tuple[tuple[Release, Release | None], ...]]] = MappingProxyType(
+    {
+        "rate_limit": (((8, 15), None),),
+        "chunking_settings": (((8, 16), None),),
+        "update_api": (((8, 17), None),),
+        "chat_completion": (((8, 18), None),),
+        "put_timeout": (((8, 19), (9, 0)), ((9, 1), None)),
+        "chunking.none": (((9, 1), None),),
+        "chunking.recursive": (((9, 1), None),),
+        "task_settings.headers": (((9, 2), None),),
+        "update_timeout": (((9, 5), None),),
+    }
+)
+"""Feature → release ranges [from, until) that have it (ref 11; `put_timeout` ref 2.7, 14)."""
+
+_VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
+
+
+def parse_release(version: str) -> Release:
+    """`"8.18.2"`, `"9.1.0-SNAPSHOT"` → (8, 18). Raises ValueError on anything else."""
+    match = _VERSION.match(version)
+    if match is None:
+        raise ValueError(f"not an Elasticsearch version: {version!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def supports(feature: str, release: Release) -> bool:
+    """Whether a server of this release has the feature (a key of FEATURES)."""
+    return any(
+        start <= release and (until is None or release < until)
+        for start, until in FEATURES[feature]
+    )
+
+
+def capabilities(version: str) -> Capabilities:
+    """What a server reporting this version can do."""
+    release = parse_release(version)
+    features = frozenset(name for name in FEATURES if supports(name, release))
+    return Capabilities(version=version, release=release, features=features)
+
+
+def updatable(release: Release) -> Mapping[tuple[str, ...], str]:
+    """Path prefix → MERGE | REPLACE for what `_update` changes in place (api_key aside)."""
+    table: Mapping[tuple[str, ...], str] = MappingProxyType({})
+    for since, entries in UPDATABLE:
+        if release >= since:
+            table = entries
+    return table
+
+
+def update_note(release: Release) -> str:
+    """A short clause saying what this release's update API can change."""
+    return next(note for since, note in reversed(UPDATE_NOTES) if release >= since)
+
+
+def model_dimensions(model_id: object) -> int | None:
+    """The model's default vector length, or None when we do not know the model."""
+    return MODEL_DIMENSIONS.get(model_id) if isinstance(model_id, str) else None
+
+
+def default_chunking(*, legacy: bool) -> dict[str, JSON]:
+    """A fresh copy of the chunking settings the server reports when none were given."""
+    return dict(LEGACY_CHUNKING if legacy else DEFAULT_CHUNKING)
+
+
+def separators_for(group: object) -> list[str] | None:
+    """The separators a `separator_group` expands to, or None for an unknown group."""
+    if not isinstance(group, str):
+        return None
+    found = SEPARATOR_GROUPS.get(group.strip().lower())
+    return list(found) if found is not None else None
+
+
+def features_used(body: Mapping[str, JSON], task_type: str) -> tuple[str, ...]:
+    """The version-gated features a request body relies on (keys of FEATURES)."""
+    used = ["chat_completion"] if task_type.lower() == "chat_completion" else []
+    service = body.get("service_settings")
+    if isinstance(service, Mapping) and "rate_limit" in service:
+        used.append("rate_limit")
+    chunking = body.get("chunking_settings")
+    if chunking:
+        used.append("chunking_settings")
+        strategy = chunking.get("strategy") if isinstance(chunking, Mapping) else None
+        if f"chunking.{strategy}" in FEATURES:
+            used.append(f"chunking.{strategy}")
+    task = body.get("task_settings")
+    if isinstance(task, Mapping) and "headers" in task:
+        used.append("task_settings.headers")
+    return tuple(used)
+
+
+def unsupported(body: Mapping[str, JSON], task_type: str, release: Release) -> tuple[str, ...]:
+    """The features a body uses that this release lacks, each with its first release."""
+    return tuple(
+        f"{name} needs Elasticsearch {_first(name)} or later"
+        for name in features_used(body, task_type)
+        if not supports(name, release)
+    )
+
+
+def _first(feature: str) -> str:
+    major, minor = FEATURES[feature][0][0]
+    return f"{major}.{minor}"

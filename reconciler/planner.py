@@ -1,0 +1,441 @@
+"""Decide what apply must do for each endpoint: a pure function of desired, live, state, server.
+
+`plan()` pairs manifests, live endpoints and state records by inference_id and runs one
+decision cascade per id (kopf `detect_changing_cause` style: ordered early returns, one comment
+per branch). Reasons explain, actions decide: the executor branches on `Action` alone.
+
+Execution order (`ORDER`): create, adopt, update, replace, delete, then blocked and no-op (which
+the executor skips; listed last for review); ties break on inference_id. Additions come before
+anything destructive, and prunes come last (Argo CD `PruneLast`, `kubectl apply --prune`), so a
+run that stops midway has removed as little as possible.
+
+In-use facts come from `DELETE …?dry_run=true`. Run that only for the ids `needs_in_use(plan)`
+names, then plan again with the answers: requests grow with the destructive changes, not with
+the number of endpoints.
+
+Live endpoints that no manifest declares and that state does not own are not ours: they get no
+planned change at all (preconfigured `.…` endpoints included).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from reconciler.defaults import REPLACE, SERVICE, unsupported, updatable, update_note
+from reconciler.diff import (
+    API_KEY_PATH,
+    Comparison,
+    compare_endpoint,
+    create_fields,
+    normalize_desired,
+    request_body,
+)
+from reconciler.model import (
+    JSON,
+    Action,
+    Capabilities,
+    DesiredEndpoint,
+    FieldChange,
+    FieldOp,
+    InUse,
+    KeyRotation,
+    LiveEndpoint,
+    Plan,
+    PlannedChange,
+    Reason,
+    StateRecord,
+)
+
+ORDER: tuple[Action, ...] = (
+    Action.CREATE,
+    Action.ADOPT,
+    Action.UPDATE,
+    Action.REPLACE,
+    Action.DELETE,
+    Action.BLOCKED,
+    Action.NOOP,
+)
+"""Execution order of actions (module docstring); ties break on inference_id."""
+
+BREAKING_PATHS: frozenset[str] = frozenset(
+    {
+        "task_type",
+        "service",
+        "service_settings.model_id",
+        "service_settings.dimensions",
+        "service_settings.similarity",
+    }
+)
+"""Replacing these under a `semantic_text` field breaks it: the stored vectors no longer match
+(the mapping keeps task type, dimensions and similarity; another model means other vectors)."""
+
+KEY_CHANGE = FieldChange(path=API_KEY_PATH, sensitive=True)
+"""The api_key differs from the one last applied; rendered as "api_key changed (sensitive)"."""
+
+DRIFT = "changed outside reconciler"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """Run-wide choices: whose state this is, and which risks the user accepted."""
+
+    owner: str = "reconciler"
+    prune: bool = False
+    allow_disruptive: bool = False
+    key_rotation: KeyRotation | None = None  # overrides every manifest's `key_rotation`
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything known about one inference_id."""
+
+    inference_id: str
+    desired: DesiredEndpoint | None
+    live: LiveEndpoint | None
+    record: StateRecord | None
+    fingerprint: str | None
+    in_use: InUse
+
+
+def plan(
+    *,
+    desired: Sequence[DesiredEndpoint],
+    desired_fingerprints: Mapping[str, str],
+    live: Sequence[LiveEndpoint],
+    state: Sequence[StateRecord],
+    capabilities: Capabilities,
+    in_use: Mapping[str, InUse],
+    options: PlanOptions,
+    created_at: str,
+) -> Plan:
+    """One planned change per endpoint that is declared or owned, in execution order."""
+    facts = gather(desired, desired_fingerprints, live, state, in_use)
+    decided = (decide(item, caps=capabilities, options=options) for item in facts)
+    changes = sorted((change for change in decided if change is not None), key=order_key)
+    return Plan(tuple(changes), server_version=capabilities.version, created_at=created_at)
+
+
+def gather(
+    desired: Iterable[DesiredEndpoint],
+    fingerprints: Mapping[str, str],
+    live: Iterable[LiveEndpoint],
+    state: Iterable[StateRecord],
+    in_use: Mapping[str, InUse],
+) -> list[Facts]:
+    """Pair the three sources by inference_id (manifests are unique per id: validated before)."""
+    wanted = {item.inference_id: item for item in desired}
+    records = {item.inference_id: item for item in state}
+    found = {item.inference_id: item for item in live}
+    ids = sorted(wanted.keys() | records.keys())
+    return [
+        Facts(
+            id_,
+            wanted.get(id_),
+            found.get(id_),
+            records.get(id_),
+            fingerprints.get(id_),
+            in_use.get(id_, InUse()),
+        )
+        for id_ in ids
+    ]
+
+
+def order_key(change: PlannedChange) -> tuple[int, str]:
+    return ORDER.index(change.action), change.inference_id
+
+
+def needs_in_use(plan: Plan) -> tuple[str, ...]:
+    """The ids whose replace or delete needs a `DELETE ?dry_run=true` before planning again."""
+    destructive = (Action.REPLACE, Action.DELETE)
+    return tuple(change.inference_id for change in plan.changes if change.action in destructive)
+
+
+# --- the cascade ------------------------------------------------------------------------------
+
+
+def decide(facts: Facts, *, caps: Capabilities, options: PlanOptions) -> PlannedChange | None:
+    """The decision for one id: the first rule that applies wins."""
+    desired, record = facts.desired, facts.record
+    # no manifest declares it: only our own state record can lead anywhere (prune)
+    if desired is None:
+        return decide_orphan(facts, options=options)
+    # another owner's state record: never fight over an endpoint
+    if record is not None and record.owner != options.owner:
+        why = f"managed by owner {record.owner!r} (state record); reconciler will not take it over"
+        return _planned(facts, Action.BLOCKED, Reason.FOREIGN_OWNER, why)
+    # the manifest uses something this server version does not have
+    if problems := unsupported(desired.body, desired.task_type, caps.release):
+        why = f"{'; '.join(problems)} (server is {caps.version})"
+        return _planned(facts, Action.BLOCKED, Reason.UNSUPPORTED, why)
+    # not on the server: create it (again, if state says reconciler had made it)
+    if facts.live is None:
+        return decide_create(facts, caps=caps)
+    comparison = compare_endpoint(
+        desired, facts.live, last_applied=_last_applied(record), release=caps.release
+    )
+    # on the server, unknown to state: adopt it, destroy nothing without consent
+    if record is None:
+        return decide_adopt(facts, comparison, caps=caps, options=options)
+    return decide_managed(facts, comparison, caps=caps, options=options)
+
+
+def decide_orphan(facts: Facts, *, options: PlanOptions) -> PlannedChange | None:
+    """An id no manifest declares: delete it only if we own it and --prune was given."""
+    record = facts.record
+    # not ours (no state record, or another owner's): not part of the plan
+    if record is None or record.owner != options.owner:
+        return None
+    # ours, but pruning was not asked for: show it, touch nothing
+    if not options.prune:
+        why = "no manifest declares it; run with prune to delete it"
+        return _planned(facts, Action.NOOP, Reason.ORPHAN, why)
+    # ours and already gone from the server: only the state record goes
+    if facts.live is None:
+        why = "no manifest declares it and it is gone from the server; its state record is removed"
+        return _planned(facts, Action.DELETE, Reason.FORGET, why)
+    why = "no manifest declares it (prune)"
+    return guard(_planned(facts, Action.DELETE, Reason.PRUNE, why), facts, options=options)
+
+
+def decide_create(facts: Facts, *, caps: Capabilities) -> PlannedChange:
+    """Not on the server: create it, as drift if reconciler had created it before."""
+    assert facts.desired is not None
+    spec = normalize_desired(
+        facts.desired.body, task_type=facts.desired.task_type, release=caps.release
+    )
+    fields = create_fields(spec)
+    # in state but gone: someone deleted it out of band
+    if facts.record is not None:
+        why = f"in state but missing from the server ({DRIFT}); creating it again"
+        return _planned(
+            facts, Action.CREATE, Reason.RECREATE_MISSING, why, spec=spec, fields=fields, drift=True
+        )
+    why = "declared in a manifest, not on the server"
+    return _planned(facts, Action.CREATE, Reason.CREATE, why, spec=spec, fields=fields)
+
+
+def decide_adopt(
+    facts: Facts, comparison: Comparison, *, caps: Capabilities, options: PlanOptions
+) -> PlannedChange:
+    """On the server but not in state: adopt it like a Terraform import block.
+
+    A match is a state write only. A difference the update API can make is an update (it
+    destroys nothing). A difference that needs a replace would delete an endpoint reconciler
+    did not create, so it is blocked unless the user allowed disruptive changes.
+    """
+    fields, spec = comparison.changes, comparison.target
+    replace = replace_paths(fields, caps)
+    # identical to the manifest: remember it, write nothing to the server
+    if not fields:
+        why = "exists on the server and matches the manifest; adopted into state (the api_key"
+        why += " cannot be read back: assumed to be the manifest's)"
+        return _planned(facts, Action.ADOPT, Reason.ADOPT, why, spec=spec, adopt=True)
+    # differs only in what the update API changes: adopt and update in place
+    if not replace:
+        why = f"exists on the server but not in state; adopting it and updating {_labels(fields)}"
+        return _planned(
+            facts, Action.UPDATE, Reason.UPDATE, why, fields=fields, spec=spec, adopt=True
+        )
+    why = replace_reason(replace, fields, caps)
+    # needs a replace: deleting an endpoint reconciler did not create needs consent
+    if not options.allow_disruptive:
+        why = f"exists on the server but not in state, and adopting it needs a replace ({why});"
+        why += " align the manifest with the server or allow disruptive changes to replace it"
+        extra = {"fields": fields, "replace_paths": replace, "adopt": True}
+        return _planned(facts, Action.BLOCKED, Reason.UNMANAGED, why, **extra)
+    return replace_change(facts, comparison, replace, why, options=options, adopt=True)
+
+
+def decide_managed(
+    facts: Facts, comparison: Comparison, *, caps: Capabilities, options: PlanOptions
+) -> PlannedChange:
+    """An endpoint reconciler manages: no-op, update in place, rotate the key, or replace."""
+    assert facts.desired is not None and facts.record is not None
+    rotation = options.key_rotation or facts.desired.options.key_rotation
+    key_changed = facts.fingerprint not in (None, facts.record.key_fingerprint)
+    if key_changed:
+        comparison = dataclasses.replace(comparison, changes=(*comparison.changes, KEY_CHANGE))
+    fields = comparison.changes
+    # nothing differs: the server already holds the manifest
+    if not fields:
+        return _planned(facts, Action.NOOP, Reason.UP_TO_DATE, "matches the manifest")
+    # the user asked for an in-place rotation the server cannot do
+    if key_changed and rotation is KeyRotation.UPDATE and not caps.update_api:
+        why = f"api_key changed and key_rotation is update, but {update_note(caps.release)}"
+        return _planned(facts, Action.BLOCKED, Reason.NO_UPDATE_API, why, fields=fields)
+    replace = replace_paths(fields, caps, rotation)
+    # something the server cannot (or, for the key, should not) update in place: replace
+    if replace:
+        code = Reason.ROTATE_RECREATE if replace == (API_KEY_PATH,) else Reason.REPLACE
+        why = replace_reason(replace, fields, caps, rotation)
+        return replace_change(facts, comparison, replace, why, options=options, code=code)
+    # everything can change in place
+    code = Reason.ROTATE_UPDATE if key_changed else Reason.UPDATE
+    why = _with_drift(f"{_labels(fields)} updated in place", comparison)
+    extra = {"fields": fields, "spec": comparison.target, "drift": comparison.drift}
+    return _planned(facts, Action.UPDATE, code, why, **extra)
+
+
+def replace_change(
+    facts: Facts,
+    comparison: Comparison,
+    replace: tuple[str, ...],
+    why: str,
+    *,
+    options: PlanOptions,
+    code: Reason = Reason.REPLACE,
+    adopt: bool = False,
+) -> PlannedChange:
+    """A delete and create of the same id, then the guards that may block it."""
+    breaking = bool(facts.in_use.indexes) and any(path in BREAKING_PATHS for path in replace)
+    if breaking:
+        why += f"; breaks the semantic_text fields of indexes [{', '.join(facts.in_use.indexes)}]"
+    change = _planned(
+        facts,
+        Action.REPLACE,
+        code,
+        _with_drift(why, comparison),
+        fields=comparison.changes,
+        replace_paths=replace,
+        spec=comparison.target,
+        drift=comparison.drift,
+        adopt=adopt,
+        breaking=breaking,
+    )
+    protect = facts.desired is not None and facts.desired.options.protect
+    return guard(change, facts, options=options, protect=protect)
+
+
+def guard(
+    change: PlannedChange, facts: Facts, *, options: PlanOptions, protect: bool = False
+) -> PlannedChange:
+    """Block a replace or delete that would hit what must never be lost."""
+    live, verb = facts.live, change.action.value
+    # the server's own endpoints are never touched
+    if live is not None and live.preconfigured:
+        return _block(change, Reason.PRECONFIGURED, "a preconfigured endpoint is never touched")
+    # another service's endpoint is never deleted
+    if live is not None and live.service != SERVICE:
+        why = f"the live endpoint uses service {live.service!r}; reconciler never deletes it"
+        return _block(change, Reason.NOT_OPENAI, why)
+    # `protect: true` in the manifest
+    if protect:
+        return _block(change, Reason.PROTECTED, f"protect: true forbids {verb} ({change.reason})")
+    # semantic_text fields or pipelines use it, and disruption was not allowed
+    if facts.in_use and not options.allow_disruptive:
+        why = f"{_users(facts.in_use)}; {verb} would disrupt them ({change.reason})"
+        return _block(change, Reason.IN_USE, why)
+    return change
+
+
+# --- what can change in place -----------------------------------------------------------------
+
+
+def replace_paths(
+    fields: Iterable[FieldChange], caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
+) -> tuple[str, ...]:
+    """The paths among fields that must not or cannot change through the update API."""
+    return tuple(item.path for item in fields if not in_place(item, caps, rotation))
+
+
+def in_place(
+    change: FieldChange, caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
+) -> bool:
+    """Whether `_update` makes this change: the key (unless the policy says recreate) and the
+    release's updatable paths. Under MERGE a key can be set but not removed (ref 6.3)."""
+    if change.sensitive:
+        return caps.update_api and rotation is not KeyRotation.RECREATE
+    path = tuple(change.path.split("."))
+    for prefix, mode in updatable(caps.release).items():
+        if path[: len(prefix)] == prefix:
+            return change.op is not FieldOp.REMOVED or mode == REPLACE
+    return False
+
+
+def replace_reason(
+    paths: tuple[str, ...],
+    fields: Iterable[FieldChange],
+    caps: Capabilities,
+    rotation: KeyRotation = KeyRotation.AUTO,
+) -> str:
+    """E.g. "model_id changed and the server cannot update it in place (8.17–9.4 …)"."""
+    if paths == (API_KEY_PATH,) and rotation is KeyRotation.RECREATE:
+        return "api_key changed and key_rotation is recreate"
+    removed = {item.path for item in fields if item.op is FieldOp.REMOVED}
+    verb = "removed" if set(paths) <= removed else "changed"
+    why = f"{_labels_of(paths)} {verb} and the server cannot update {_it(paths)} in place"
+    if set(paths) & removed and caps.update_api:
+        return f"{why} (the update API merges: a key cannot be removed in place)"
+    return f"{why} ({update_note(caps.release)})"
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def _planned(
+    facts: Facts, action: Action, code: Reason, reason: str, **extra: object
+) -> PlannedChange:
+    desired = facts.desired
+    body = request_body(desired) if desired and action in (Action.CREATE, Action.REPLACE) else None
+    return PlannedChange(
+        inference_id=facts.inference_id,
+        task_type=_task_type(facts),
+        action=action,
+        reason=reason,
+        code=code,
+        in_use=facts.in_use,
+        origin=desired.origin if desired else None,
+        body=body,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _block(change: PlannedChange, code: Reason, reason: str) -> PlannedChange:
+    return dataclasses.replace(change, action=Action.BLOCKED, code=code, reason=reason, body=None)
+
+
+def _task_type(facts: Facts) -> str:
+    if facts.desired is not None:
+        return facts.desired.task_type.lower()
+    source = facts.live or facts.record
+    return source.task_type.lower() if source is not None else ""
+
+
+def _last_applied(record: StateRecord | None) -> Mapping[str, JSON] | None:
+    return record.last_applied if record is not None else None
+
+
+def _with_drift(reason: str, comparison: Comparison) -> str:
+    drifted = tuple(item.path for item in comparison.changes if item.drift)
+    return f"{reason}; {DRIFT}: {_labels_of(drifted)}" if drifted else reason
+
+
+def _users(in_use: InUse) -> str:
+    parts = [
+        f"{kind} [{', '.join(names)}]"
+        for kind, names in (("indexes", in_use.indexes), ("pipelines", in_use.pipelines))
+        if names
+    ]
+    return "in use by " + " and ".join(parts)
+
+
+def _it(paths: tuple[str, ...]) -> str:
+    return "it" if len(paths) == 1 else "them"
+
+
+def _labels(fields: Iterable[FieldChange]) -> str:
+    return _labels_of(tuple(item.path for item in fields))
+
+
+def _labels_of(paths: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(_label(path) for path in paths))
+
+
+def _label(path: str) -> str:
+    """A short name: `service_settings.model_id` → `model_id`; chunking counts as one field."""
+    head, _, rest = path.partition(".")
+    if head == "service_settings" and rest:
+        return rest.split(".")[0]
+    return head if head == "chunking_settings" else path
