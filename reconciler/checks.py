@@ -6,9 +6,13 @@ Pure: documents in, located diagnostics out. Every problem is reported, none hid
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from reconciler.manifest import Document, json_path
 from reconciler.model import Diagnostic, Location
+
+if TYPE_CHECKING:
+    from reconciler.schema import SchemaIssue
 
 _KEY_RULES = ("schema.unknown-key", "yaml.duplicate-key")
 """Rules whose location is the offending key itself rather than its value."""
@@ -36,13 +40,25 @@ def check_document(document: Document) -> list[Diagnostic]:
         return [Diagnostic(document.location, "$", message, "manifest.not-a-mapping")]
     return [
         Diagnostic(
-            document.source_map.locate(issue.path, key=issue.rule in _KEY_RULES),
+            document.source_map.locate(issue.path, key=_at_key(document.data, issue)),
             json_path(issue.path),
             issue.message,
             issue.rule,
         )
         for issue in validate_document(document.data)
     ]
+
+
+def _at_key(data: object, issue: SchemaIssue) -> bool:
+    """Point at the key for key-level rules and for containers (their value starts a line below)."""
+    if issue.rule in _KEY_RULES:
+        return True
+    for part in issue.path:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(data, dict | list)
 
 
 def _kind(name: str) -> str:

@@ -168,7 +168,7 @@ class _Converter:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             message = f"document expands to more than {MAX_NODES} values (an alias bomb?)"
-            raise _Refused(self._diagnostic(node, path, message, "yaml.too-large"))
+            raise _Refused(self._diagnostic(node, (), message, "yaml.too-large"))
         if len(path) > MAX_DEPTH:
             message = f"nesting deeper than {MAX_DEPTH} levels"
             raise _Refused(self._diagnostic(node, path, message, "yaml.depth"))

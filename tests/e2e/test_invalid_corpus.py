@@ -1,6 +1,6 @@
 """The invalid-manifest corpus: each case is one rule or bad-input class.
 
-Each folder under tests/cases/invalid/ holds the input and `expected.yaml` (line, JSON path and
+Each folder under tests/cases/invalid/ holds the input and `expected.json` (line, JSON path and
 a fragment of the message). `reconcile validate` must exit 1 and name file, line and path.
 """
 
@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from reconciler.cli import run
 
@@ -27,7 +26,7 @@ def test_invalid_manifest_is_rejected_with_a_located_message(
     case: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = CORPUS / case
-    expected = yaml.safe_load((folder / "expected.yaml").read_text())
+    expected = json.loads((folder / "expected.json").read_text())
     code = run(["validate", "--format", "json", str(folder)])
     report = json.loads(capsys.readouterr().out)
     assert code == 1
@@ -47,7 +46,7 @@ def test_text_output_names_file_line_and_path(
     case: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = CORPUS / case
-    expected = yaml.safe_load((folder / "expected.yaml").read_text())
+    expected = json.loads((folder / "expected.json").read_text())
     assert run(["validate", str(folder)]) == 1
     out = capsys.readouterr().out
     file = str(folder / expected.get("file", "manifest.yaml"))
