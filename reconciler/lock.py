@@ -1,0 +1,235 @@
+"""One writer per state store: a leased lock with holder, command and expiry.
+
+The algorithm is shared; each state backend supplies the atomic primitives (`LockBackend`):
+create-if-absent, read with a version, compare-and-swap, remove-if-unchanged. A second
+writer polls (with the injected `sleep`) until `timeout`, then fails with `LockHeldError`
+naming the holder. A lock past its `expires_at` (the holder died) is taken over by
+compare-and-swap, so of two writers racing for a stale lock only one wins. The holder renews
+its lease as it makes progress (`Lease.renew_if_due`, called by every state write).
+Unlike Terraform's locks (hashicorp/terraform#25776), a killed CI job cannot strand the
+lock for longer than one lease; `reconcile unlock` removes it at once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from reconciler.errors import LockHeldError, StateError
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+DEFAULT_LEASE = 15 * 60.0
+DEFAULT_POLL = 2.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_holder() -> str:
+    """`user@host pid N`: who to ask when the lock is held."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class LockInfo:
+    """The content of a lock: who holds it, doing what, since when, until when."""
+
+    id: str
+    holder: str
+    command: str
+    acquired_at: datetime
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def describe(self) -> str:
+        command = f" running `{self.command}`" if self.command else ""
+        return f"{self.holder}{command} since {_iso(self.acquired_at)} (lock id {self.id})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "holder": self.holder,
+            "command": self.command,
+            "acquired_at": _iso(self.acquired_at),
+            "expires_at": _iso(self.expires_at),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LockInfo:
+        return cls(
+            id=str(data.get("id", "")),
+            holder=str(data.get("holder", "unknown")),
+            command=str(data.get("command", "")),
+            acquired_at=_parse_time(data.get("acquired_at")),
+            expires_at=_parse_time(data.get("expires_at")),
+        )
+
+
+class LockBackend(Protocol):
+    """Atomic operations on the one lock record of a state store. `version` is opaque."""
+
+    async def create(self, info: LockInfo) -> Any | None:
+        """Write the lock if none exists; its version, or None if one exists."""
+
+    async def read(self) -> tuple[LockInfo, Any] | None:
+        """The current lock and its version, or None."""
+
+    async def renew(self, info: LockInfo, version: Any) -> Any | None:
+        """Rewrite our own lock if still at `version`; the new version, or None if lost."""
+
+    async def take_over(self, info: LockInfo, stale: Any) -> Any | None:
+        """Replace a stale lock still at version `stale`; the new version, or None."""
+
+    async def remove(self, version: Any | None) -> bool:
+        """Delete the lock (only if still at `version`, unless None); False if it was not."""
+
+
+class Lease:
+    """A held lock. Renew it while working; release it when done (`Locker.hold` does)."""
+
+    def __init__(self, locker: Locker, info: LockInfo, version: Any) -> None:
+        self._locker, self.info, self._version = locker, info, version
+        self._renewed_at = info.acquired_at
+        self.released = False
+
+    async def renew(self) -> None:
+        """Extend the lease by its full length; `StateError` if another writer took it."""
+        now = self._locker.now()
+        info = replace(self.info, expires_at=now + self._locker.lease)
+        version = await self._locker.backend.renew(info, self._version)
+        if version is None:
+            raise StateError(await self._locker.lost_message(self.info))
+        self.info, self._version, self._renewed_at = info, version, now
+
+    async def renew_if_due(self) -> None:
+        """Renew once half the lease has passed since the last renewal."""
+        if not self.released and self._locker.now() >= self._renewed_at + self._locker.lease / 2:
+            await self.renew()
+
+    async def release(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        if not await self._locker.backend.remove(self._version):
+            log.warning("the state lock was no longer ours at release: %s", self.info.id)
+
+
+class Locker:
+    """Acquires, holds and breaks the lock of one state store."""
+
+    def __init__(
+        self,
+        backend: LockBackend,
+        *,
+        store_name: str,
+        now: Clock = utc_now,
+        sleep: Sleep,
+        lease: float = DEFAULT_LEASE,
+        poll: float = DEFAULT_POLL,
+    ) -> None:
+        self.backend, self.store_name, self.now, self._sleep = backend, store_name, now, sleep
+        self.lease, self._poll = timedelta(seconds=lease), poll
+
+    async def acquire(self, *, command: str, timeout: float, holder: str | None) -> Lease:
+        """Take the lock, waiting up to `timeout` seconds; `LockHeldError` names the holder."""
+        deadline = self.now() + timedelta(seconds=timeout)
+        mine = self._new_info(command, holder)
+        while True:
+            lease = await self._try(mine)
+            if lease is not None:
+                return lease
+            await self._wait_or_fail(deadline)
+            mine = replace(mine, acquired_at=self.now(), expires_at=self.now() + self.lease)
+
+    async def current(self) -> LockInfo | None:
+        found = await self.backend.read()
+        return found[0] if found else None
+
+    async def force_unlock(self, lock_id: str | None = None) -> LockInfo | None:
+        """Remove the lock (only the one with `lock_id`, if given); what was removed."""
+        found = await self.backend.read()
+        if found is None:
+            return None
+        info, version = found
+        if lock_id is not None and lock_id != info.id:
+            raise StateError(f"the lock is {info.describe()}, not lock id {lock_id}")
+        if not await self.backend.remove(version):
+            raise StateError("the lock changed while removing it; run unlock again")
+        return info
+
+    async def lost_message(self, ours: LockInfo) -> str:
+        now = await self.current()
+        taker = now.describe() if now else "nobody (it was removed)"
+        return f"lost the state lock of {self.store_name} (lock id {ours.id}); it is now {taker}"
+
+    async def _try(self, mine: LockInfo) -> Lease | None:
+        version = await self.backend.create(mine)
+        if version is not None:
+            return Lease(self, mine, version)
+        found = await self.backend.read()
+        if found is None:
+            return None  # released between our create and read: the next round may win
+        theirs, stale = found
+        if theirs.id == mine.id:  # a retried create that had in fact succeeded
+            return Lease(self, theirs, stale)
+        if not theirs.expired(self.now()):
+            return None
+        version = await self.backend.take_over(mine, stale)
+        if version is not None:
+            log.warning("took over an expired state lock: %s", theirs.describe())
+        return Lease(self, mine, version) if version is not None else None
+
+    async def _wait_or_fail(self, deadline: datetime) -> None:
+        remaining = (deadline - self.now()).total_seconds()
+        if remaining <= 0:
+            raise LockHeldError(await self._held_message())
+        await self._sleep(min(self._poll, remaining))
+
+    async def _held_message(self) -> str:
+        info = await self.current()
+        if info is None:
+            return f"could not take the state lock of {self.store_name}; try again"
+        return (
+            f"the state of {self.store_name} is locked by {info.describe()}; the lock expires "
+            f"at {_iso(info.expires_at)}. Wait (--lock-timeout), or if that run is gone: "
+            f"reconcile unlock {info.id}"
+        )
+
+    def _new_info(self, command: str, holder: str | None) -> LockInfo:
+        now = self.now()
+        return LockInfo(
+            id=secrets.token_hex(8),
+            holder=holder or default_holder(),
+            command=command,
+            acquired_at=now,
+            expires_at=now + self.lease,
+        )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _parse_time(value: object) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)  # unreadable: treat the lock as long expired
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,245 @@
+"""What Elasticsearch answers, parsed: endpoints, errors, versions, inference, SSE frames.
+
+Pure functions and value types (no HTTP, no I/O); `client.py` calls them on every response.
+Error bodies are reduced to `error.type`, a truncated `error.reason` and `caused_by.reason`:
+servers echo requests in unexpected places, so nothing else of a body is ever kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import ApiError, NotFoundError, PermanentApiError, TemporaryApiError
+from reconciler.model import JSON, LiveEndpoint
+
+REASON_LIMIT = 500
+CAUSE_LIMIT = 300
+
+
+class ConflictError(PermanentApiError):
+    """409: a version conflict (`op_type=create`, `if_seq_no`) or an endpoint in use."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """What `GET /` says about the server, and what that version supports (reference 11)."""
+
+    version: tuple[int, int, int]
+    serverless: bool = False
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> ServerInfo:
+        version = body.get("version") if isinstance(body, Mapping) else None
+        number = version.get("number") if isinstance(version, Mapping) else None
+        if not isinstance(number, str):
+            raise PermanentApiError("the target did not answer like Elasticsearch (no version)")
+        flavor = version.get("build_flavor") if isinstance(version, Mapping) else None
+        return cls(parse_version(number), serverless=flavor == "serverless")
+
+    def at_least(self, *version: int) -> bool:
+        return self.serverless or self.version >= version
+
+    @property
+    def has_update_api(self) -> bool:
+        return self.at_least(8, 17)
+
+    @property
+    def has_put_timeout(self) -> bool:
+        """PUT `timeout` arrived in 8.19 and 9.1 (9.0 lacks it); older servers reject it."""
+        return self.at_least(9, 1) or (self.version[0] == 8 and self.at_least(8, 19))
+
+    @property
+    def has_chat_completion(self) -> bool:
+        return self.at_least(8, 18)
+
+    @property
+    def has_headers(self) -> bool:
+        return self.at_least(9, 2)
+
+    @property
+    def has_none_recursive_chunking(self) -> bool:
+        return self.at_least(9, 1)
+
+
+def parse_version(number: str) -> tuple[int, int, int]:
+    """`8.18.0-SNAPSHOT` → (8, 18, 0); missing parts count as 0."""
+    match = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", number)
+    if match is None:
+        raise PermanentApiError(f"the target reported an unreadable version {number[:40]!r}")
+    major, minor, patch = (int(g or 0) for g in match.groups())
+    return major, minor, patch
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    acknowledged: bool
+    pipelines: tuple[str, ...] = ()
+    indexes: tuple[str, ...] = ()
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """A stored document with its optimistic-concurrency version."""
+
+    id: str
+    source: Mapping[str, JSON]
+    seq_no: int | None = None
+    primary_term: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceOutput:
+    """What an inference call returned: vectors, or text (streamed frames counted)."""
+
+    task_type: str
+    embeddings: tuple[tuple[float, ...], ...] = ()
+    text: str = ""
+    chunks: int = 0
+
+
+def error_for_status(
+    status: int, message: str, error_type: str | None, retry_after: float | None
+) -> ApiError:
+    """The error class for an HTTP status: the retry policy reads the class, not the text."""
+    if status == 429 or status >= 500:
+        return TemporaryApiError(
+            message, status=status, error_type=error_type, retry_after=retry_after
+        )
+    kind = {404: NotFoundError, 409: ConflictError}.get(status, PermanentApiError)
+    return kind(message, status=status, error_type=error_type)
+
+
+def describe_error_body(text: str) -> tuple[str | None, str]:
+    """(`error.type`, reason text) from an ES error body, JSON or an SSE error frame.
+
+    Only `error.type`, `error.reason` (truncated) and `caused_by.reason` are kept; anything
+    else in the body is dropped, since servers echo requests in unexpected places.
+    """
+    body = json_or_none(text)
+    if body is None:
+        body = next((json_or_none(d) for _e, d in sse_frames(text.splitlines())), None)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return _str_or_none(error.get("type")), _reason(error)
+    if isinstance(error, str):
+        return None, _truncate(error, REASON_LIMIT)
+    if body is not None:  # JSON without an error envelope: a document API's `result`
+        result = body.get("result") if isinstance(body, dict) else None
+        return None, _str_or_none(result) or "(no details)"
+    return None, _truncate(" ".join(text.split()), 200) or "(no details)"
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    reason = _truncate(str(error.get("reason") or "(no reason given)"), REASON_LIMIT)
+    cause = error.get("caused_by")
+    if isinstance(cause, dict) and cause.get("reason"):
+        reason += f" (caused by: {_truncate(str(cause['reason']), CAUSE_LIMIT)})"
+    return reason
+
+
+def to_live_endpoint(entry: Mapping[str, JSON]) -> LiveEndpoint:
+    """A GET/PUT/_update endpoint object → `LiveEndpoint` (`model_id` was the id before 8.15).
+
+    `body` keeps everything but the identity: service, service_settings, task_settings,
+    chunking_settings (and anything newer servers add).
+    """
+    inference_id = entry.get("inference_id", entry.get("model_id"))
+    body = {k: v for k, v in entry.items() if k not in ("inference_id", "model_id", "task_type")}
+    return LiveEndpoint(
+        inference_id=str(inference_id),
+        task_type=str(entry.get("task_type")),
+        service=str(entry.get("service")),
+        body=body,
+    )
+
+
+def parse_inference(task_type: str, body: Mapping[str, Any]) -> InferenceOutput:
+    """A non-streaming inference answer (reference 7.2)."""
+    if task_type == "text_embedding":
+        vectors = tuple(tuple(item["embedding"]) for item in body.get("text_embedding", []))
+        return InferenceOutput(task_type, embeddings=vectors)
+    results = body.get(task_type, [])
+    text = "".join(str(r.get("result", "")) for r in results if isinstance(r, dict))
+    return InferenceOutput(task_type, text=text)
+
+
+def chat_delta(data: str) -> str:
+    """The content of one chat_completion chunk (OpenAI chunk schema, reference 7.3)."""
+    chunk = json_or_none(data)
+    chunk = chunk.get("chat_completion", chunk) if isinstance(chunk, dict) else None
+    choices = chunk.get("choices") if isinstance(chunk, dict) else None
+    if not choices:
+        return ""
+    return str((choices[0].get("delta") or {}).get("content") or "")
+
+
+class SseFrames:
+    """Server-sent events: `event:`/`data:` lines, a blank line ends a frame.
+
+    ES starts every event with a UTF-8 BOM (reference 7.3); it is stripped.
+    """
+
+    def __init__(self) -> None:
+        self._event, self._data = "message", list[str]()
+
+    def feed(self, line: str) -> tuple[str, str] | None:
+        line = line.lstrip("\ufeff").rstrip("\r")
+        if not line:
+            return self.flush()
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            self._event = value
+        elif name == "data":
+            self._data.append(value)
+        return None
+
+    def flush(self) -> tuple[str, str] | None:
+        frame = (self._event, "\n".join(self._data)) if self._data else None
+        self._event, self._data = "message", []
+        return frame
+
+
+def sse_frames(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(event, data) for each frame in the lines."""
+    parser = SseFrames()
+    for line in [*lines, ""]:
+        frame = parser.feed(line)
+        if frame is not None:
+            yield frame
+
+
+def to_doc(hit: Mapping[str, Any]) -> Doc:
+    return Doc(
+        str(hit["_id"]), hit.get("_source", {}), hit.get("_seq_no"), hit.get("_primary_term")
+    )
+
+
+def search_hits(result: Mapping[str, Any]) -> tuple[list[Doc], int]:
+    """The hits of a `_search` answer (with versions) and the total number of matches."""
+    hits = result.get("hits", {})
+    return [to_doc(h) for h in hits.get("hits", [])], _total(hits.get("total"))
+
+
+def _total(total: Any) -> int:
+    return int(total.get("value", 0)) if isinstance(total, dict) else int(total or 0)
+
+
+def json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,132 @@
+"""Where the Elasticsearch server is and how to authenticate: flags and environment → `Target`.
+
+A pure function of the environment mapping and the flags (nothing here reads `os.environ`).
+The URL comes from `--target`, else `ES_URL`, else `ELASTICSEARCH_URL`, else
+`ELASTIC_CLOUD_ID`. Credentials come from `ES_API_KEY` / `ELASTICSEARCH_API_KEY` (sent as
+`Authorization: ApiKey <value>`, the value already base64 `id:key` as Kibana gives it), else
+`ES_USERNAME` + `ES_PASSWORD` (basic auth), else from `user:password@` in the URL. Every
+credential is held as a `Secret`; only the HTTP client reveals it, at the moment of a request.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from reconciler.errors import UsageError
+from reconciler.secrets import Secret
+
+URL_VARIABLES = ("ES_URL", "ELASTICSEARCH_URL")
+API_KEY_VARIABLES = ("ES_API_KEY", "ELASTICSEARCH_API_KEY")
+CLOUD_ID_VARIABLE = "ELASTIC_CLOUD_ID"
+
+NO_TARGET_MESSAGE = (
+    "no Elasticsearch target configured. Set one of:\n"
+    "  --target https://host:9200      (a flag on the command)\n"
+    "  ES_URL=https://host:9200        (or ELASTICSEARCH_URL, or ELASTIC_CLOUD_ID)\n"
+    "  --sandbox                       (an ephemeral local sandbox, nothing to set up)\n"
+    "and credentials with ES_API_KEY=<base64 id:key> or ES_USERNAME + ES_PASSWORD."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resolved server address with its credentials (printing it never shows a secret)."""
+
+    url: str
+    api_key: Secret | None = None
+    username: str | None = None
+    password: Secret | None = None
+    ca_cert: str | None = None
+    insecure: bool = False
+
+    def secrets(self) -> list[Secret]:
+        """Every credential this target holds, for redacting server text."""
+        return [s for s in (self.api_key, self.password) if s is not None]
+
+    @property
+    def auth_kind(self) -> str:
+        """`api_key`, `basic` or `none`: safe to print."""
+        if self.api_key is not None:
+            return "api_key"
+        return "basic" if self.username is not None else "none"
+
+
+def resolve_target(
+    env: Mapping[str, str],
+    *,
+    target: str | None = None,
+    ca_cert: str | None = None,
+    insecure: bool = False,
+) -> Target:
+    """The target the flags and environment name, or a `UsageError` saying how to set one."""
+    raw_url = target or _first(env, URL_VARIABLES)
+    if raw_url is None and env.get(CLOUD_ID_VARIABLE):
+        raw_url = cloud_id_to_url(env[CLOUD_ID_VARIABLE])
+    if raw_url is None:
+        raise UsageError(NO_TARGET_MESSAGE)
+    url, url_user, url_password = _split_credentials(raw_url)
+    api_key, username, password = _credentials(env, url_user, url_password)
+    return Target(url, api_key, username, password, ca_cert, insecure)
+
+
+def cloud_id_to_url(cloud_id: str) -> str:
+    """`name:base64(host[:port]$es_uuid$kibana_uuid)` → `https://es_uuid.host:port`.
+
+    The same parsing as elastic-transport-python's `client_utils.parse_cloud_id`: the part
+    before the first `:` is the cluster name; the rest decodes to `$`-separated parts; the
+    host may carry a port (default 443); the Elasticsearch host is `<es_uuid>.<host>`.
+    """
+    _name, _, encoded = cloud_id.partition(":")
+    try:
+        parts = binascii.a2b_base64(encoded.encode("ascii")).decode("ascii").split("$")
+        host, port = _host_port(parts[0])
+        es_uuid = parts[1] if len(parts) > 1 else ""
+    except (ValueError, UnicodeError):
+        raise UsageError(f"{CLOUD_ID_VARIABLE} is not a valid Elastic Cloud ID") from None
+    if not host or not es_uuid:
+        raise UsageError(f"{CLOUD_ID_VARIABLE} does not name an Elasticsearch host")
+    return f"https://{es_uuid}.{host}:{port}"
+
+
+def _host_port(parent: str) -> tuple[str, int]:
+    if ":" in parent:
+        host, _, port = parent.rpartition(":")
+        return host, int(port)
+    return parent, 443
+
+
+def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str | None:
+    return next((env[n] for n in names if env.get(n)), None)
+
+
+def _split_credentials(raw_url: str) -> tuple[str, str | None, str | None]:
+    """Validate the URL and move any `user:password@` out of it, so it never gets printed."""
+    parts = urlsplit(raw_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            "the target must be a URL with a scheme and a host, such as "
+            "https://localhost:9200 (check --target / ES_URL)"
+        )
+    netloc = parts.netloc.rpartition("@")[2]
+    url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return url, user, password
+
+
+def _credentials(
+    env: Mapping[str, str], url_user: str | None, url_password: str | None
+) -> tuple[Secret | None, str | None, Secret | None]:
+    api_key = _first(env, API_KEY_VARIABLES)
+    if api_key:
+        return Secret(api_key.strip()), None, None
+    username = env.get("ES_USERNAME") or url_user
+    password = env.get("ES_PASSWORD") or url_password
+    if bool(username) != bool(password):
+        raise UsageError("basic auth needs both ES_USERNAME and ES_PASSWORD (one is missing)")
+    if username and password:
+        return None, username, Secret(password)
+    return None, None, None

@@ -1,0 +1,459 @@
+"""One contract suite for every state backend: records, salt, and the lock.
+
+Each test runs against the file backend and the index backend (the index behind an
+`EsClient`, so the real request path is exercised). Time and sleep are fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.client import EsClient
+from reconciler.errors import LockHeldError, StateError
+from reconciler.model import StateRecord
+from reconciler.secrets import Secret, fingerprint
+from reconciler.state import (
+    LOCK_ID,
+    MAPPINGS,
+    FileStateStore,
+    IndexStateStore,
+    StateStore,
+    open_state_store,
+)
+from reconciler.target import Target
+
+pytestmark = pytest.mark.anyio
+
+LEASE = 60.0
+POLL = 2.0
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeClock:
+    """`now()` and `sleep()` for the stores: sleeping moves time, never waits."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        self.sleeps: list[float] = []
+        self.on_sleep: Callable[[], Awaitable[None]] | None = None
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+        if self.on_sleep is not None:
+            await self.on_sleep()
+
+
+class FakeDocServer:
+    """Just enough of Elasticsearch's document APIs, near-real-time search included."""
+
+    def __init__(self) -> None:
+        self.indices: dict[str, dict[str, Any]] = {}
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        parts = request.url.path.strip("/").split("/")
+        handler = {1: self._index, 2: self._search, 3: self._doc}[len(parts)]
+        return handler(request, *parts)
+
+    def _index(self, request: httpx.Request, name: str) -> httpx.Response:
+        if name in self.indices:
+            return _error(400, "resource_already_exists_exception", f"index [{name}] exists")
+        mappings = json.loads(request.content)["mappings"]
+        self.indices[name] = {"docs": {}, "visible": {}, "seq": 0, "mappings": mappings}
+        return httpx.Response(200, json={"acknowledged": True})
+
+    def _search(self, request: httpx.Request, name: str, _action: str) -> httpx.Response:
+        if name not in self.indices:
+            return _error(404, "index_not_found_exception", f"no such index [{name}]")
+        visible = self.indices[name]["visible"]
+        size = json.loads(request.content)["size"]
+        hits = [_hit(i, d) for i, d in list(visible.items())[:size]]
+        return httpx.Response(200, json={"hits": {"total": {"value": len(visible)}, "hits": hits}})
+
+    def _doc(self, request: httpx.Request, name: str, _doc: str, doc_id: str) -> httpx.Response:
+        index = self.indices.setdefault(name, {"docs": {}, "visible": {}, "seq": 0})
+        docs, params, current = index["docs"], request.url.params, index["docs"].get(doc_id)
+        if request.method == "GET":
+            return _get(doc_id, current)
+        if _conflicts(params, current):
+            return _error(409, "version_conflict_engine_exception", f"[{doc_id}]: conflict")
+        if request.method == "DELETE" and current is None:
+            return httpx.Response(404, json={"_id": doc_id, "result": "not_found"})
+        if request.method == "DELETE":
+            del docs[doc_id]
+        else:
+            index["seq"] += 1
+            docs[doc_id] = {"source": json.loads(request.content), "seq": index["seq"]}
+        if params.get("refresh") in ("true", "wait_for"):
+            index["visible"] = dict(docs)
+        return httpx.Response(
+            200, json={"_id": doc_id, "_seq_no": index["seq"], "_primary_term": 1}
+        )
+
+
+def _conflicts(params: httpx.QueryParams, current: dict[str, Any] | None) -> bool:
+    if params.get("op_type") == "create":
+        return current is not None
+    if "if_seq_no" in params:
+        return current is None or str(current["seq"]) != params["if_seq_no"]
+    return False
+
+
+def _get(doc_id: str, current: dict[str, Any] | None) -> httpx.Response:
+    if current is None:
+        return httpx.Response(404, json={"_id": doc_id, "found": False})
+    return httpx.Response(200, json={**_hit(doc_id, current), "found": True})
+
+
+def _hit(doc_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": doc_id, "_seq_no": doc["seq"], "_primary_term": 1, "_source": doc["source"]}
+
+
+def _error(status: int, error_type: str, reason: str) -> httpx.Response:
+    return httpx.Response(
+        status, json={"error": {"type": error_type, "reason": reason}, "status": status}
+    )
+
+
+StoreFactory = Callable[[], StateStore]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def doc_server() -> FakeDocServer:
+    return FakeDocServer()
+
+
+@pytest.fixture
+def es(doc_server: FakeDocServer) -> Iterator[EsClient]:
+    yield EsClient(Target("http://es.test"), transport=httpx.MockTransport(doc_server))
+
+
+@pytest.fixture(params=["file", "index"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(backend: str, tmp_path: Path, clock: FakeClock, es: EsClient) -> StoreFactory:
+    """New store objects over the same storage (as two processes would see it)."""
+    options: dict[str, Any] = {"now": clock.now, "sleep": clock.sleep, "lease": LEASE, "poll": POLL}
+    if backend == "file":
+        return lambda: FileStateStore(tmp_path / "state" / "reconciler-state.json", **options)
+    return lambda: IndexStateStore(es, "reconciler-state", **options)
+
+
+@pytest.fixture
+def store(make_store: StoreFactory) -> StateStore:
+    return make_store()
+
+
+def record(inference_id: str = "emb", **changes: Any) -> StateRecord:
+    base = StateRecord(
+        inference_id=inference_id,
+        task_type="text_embedding",
+        owner="reconciler",
+        key_fingerprint="scrypt:00ff",
+        last_applied={"service": "openai", "service_settings": {"model_id": "m", "dims": [1, 2]}},
+        applied_at="2026-01-01T12:00:00Z",
+        commit="abc123",
+    )
+    return replace(base, **changes)
+
+
+# -- records -------------------------------------------------------------------------------
+
+
+async def test_empty_store(store: StateStore) -> None:
+    snapshot = await store.read()
+    assert snapshot.records == {}
+    assert snapshot.salt is None
+    assert snapshot.lock is None
+
+
+async def test_records_round_trip_and_are_seen_at_once(store: StateStore) -> None:
+    await store.put(record("a"))
+    await store.put(record("b", commit=None, task_type="completion"))
+    assert await store.read_all() == {
+        "a": record("a"),
+        "b": record("b", commit=None, task_type="completion"),
+    }
+
+
+async def test_put_overwrites_and_delete_removes(
+    store: StateStore, make_store: StoreFactory
+) -> None:
+    await store.put(record("a"))
+    await store.put(record("a", key_fingerprint="scrypt:new"))
+    await store.put(record("b"))
+    await store.delete("b")
+    await store.delete("never-there")
+    assert await make_store().read_all() == {"a": record("a", key_fingerprint="scrypt:new")}
+
+
+async def test_a_record_with_a_key_is_refused(store: StateStore, canary_key: str) -> None:
+    leaky = record(last_applied={"service_settings": {"api_key": canary_key}})
+    with pytest.raises(ValueError, match="api_key"):
+        await store.put(leaky)
+    assert await store.read_all() == {}
+
+
+async def test_salt_is_created_once_and_shared(store: StateStore, make_store: StoreFactory) -> None:
+    salt = await store.salt()
+    assert len(salt) >= 16
+    assert await store.salt() == salt
+    assert await make_store().salt() == salt
+    assert (await make_store().read()).salt == salt
+
+
+async def test_fingerprints_need_the_salt_not_the_key(store: StateStore, canary_key: str) -> None:
+    salt = await store.salt()
+    await store.put(record(key_fingerprint=fingerprint(Secret(canary_key), salt)))
+    snapshot = await store.read()
+    stored = snapshot.records["emb"].key_fingerprint
+    assert stored == fingerprint(Secret(canary_key), snapshot.salt or "")
+    assert stored != fingerprint(Secret(canary_key + "-rotated"), snapshot.salt or "")
+
+
+async def test_a_thousand_records(store: StateStore) -> None:
+    for i in range(1000):
+        await store.put(record(f"e{i:04d}"))
+    records = await store.read_all()
+    assert len(records) == 1000
+    assert records["e0999"] == record("e0999")
+
+
+# -- the lock ------------------------------------------------------------------------------
+
+
+async def test_lock_records_holder_and_is_released(store: StateStore, clock: FakeClock) -> None:
+    async with store.lock(command="reconcile apply examples/", holder="ci@runner pid 7") as lease:
+        info = await store.lock_info()
+        assert info == lease.info
+        assert info is not None
+        assert (info.holder, info.command) == ("ci@runner pid 7", "reconcile apply examples/")
+        assert info.acquired_at == clock.now()
+        assert info.expires_at == clock.now() + timedelta(seconds=LEASE)
+        assert (await store.read()).lock == info
+    assert await store.lock_info() is None
+
+
+async def test_second_writer_waits_then_fails_naming_the_holder(
+    store: StateStore, make_store: StoreFactory, clock: FakeClock
+) -> None:
+    async with store.lock(command="reconcile apply a/", holder="alice@laptop pid 1"):
+        clock.sleeps.clear()
+        with pytest.raises(LockHeldError) as caught:
+            async with make_store().lock(command="reconcile apply b/", timeout=5):
+                pytest.fail("two writers at once")
+    message = str(caught.value)
+    assert "alice@laptop pid 1" in message
+    assert "reconcile apply a/" in message
+    assert "2026-01-01T12:00:00Z" in message
+    assert "reconcile unlock" in message
+    assert clock.sleeps == [2.0, 2.0, 1.0]
+
+
+async def test_second_writer_gets_the_lock_when_the_first_releases(
+    store: StateStore, make_store: StoreFactory, clock: FakeClock
+) -> None:
+    first = await store.lock(command="one").__aenter__()
+
+    async def release_on_second_poll() -> None:
+        if len(clock.sleeps) == 2:
+            await first.release()
+
+    clock.on_sleep = release_on_second_poll
+    async with make_store().lock(command="two", timeout=60) as lease:
+        assert lease.info.command == "two"
+        assert (await store.lock_info()) == lease.info
+    assert clock.sleeps == [2.0, 2.0]
+
+
+async def test_no_wait_by_default(store: StateStore, make_store: StoreFactory) -> None:
+    async with store.lock(command="one"):
+        with pytest.raises(LockHeldError):
+            await make_store().lock(command="two").__aenter__()
+
+
+async def test_an_expired_lock_is_taken_over(
+    store: StateStore, make_store: StoreFactory, clock: FakeClock
+) -> None:
+    dead = await store.lock(command="killed apply", holder="ci pid 1").__aenter__()
+    clock.advance(LEASE + 1)
+    async with make_store().lock(command="next apply", holder="ci pid 2") as lease:
+        assert clock.sleeps == []
+        with pytest.raises(StateError, match="lost the state lock"):
+            await dead.renew()
+        await dead.release()  # must not remove the new holder's lock
+        assert await store.lock_info() == lease.info
+
+
+async def test_only_one_of_two_racers_takes_a_stale_lock(
+    store: StateStore, make_store: StoreFactory, clock: FakeClock
+) -> None:
+    await store.lock(command="killed").__aenter__()
+    clock.advance(LEASE + 1)
+    racers = [make_store(), make_store()]
+    backends = [r._locker.backend for r in racers]  # type: ignore[attr-defined]
+    found = await backends[0].read()
+    assert found is not None
+    stale_version = found[1]
+    mine = replace(found[0], id="racer-a", holder="a")
+    theirs = replace(found[0], id="racer-b", holder="b")
+    results = [
+        await backends[0].take_over(mine, stale_version),
+        await backends[1].take_over(theirs, stale_version),
+    ]
+    assert results[0] is not None and results[1] is None
+    current = await store.lock_info()
+    assert current is not None and current.id == "racer-a"
+
+
+async def test_writes_renew_the_lease_past_half_its_life(
+    store: StateStore, clock: FakeClock
+) -> None:
+    async with store.lock(command="long apply") as lease:
+        clock.advance(LEASE / 4)
+        await store.put(record("a"))
+        assert lease.info.expires_at == lease.info.acquired_at + timedelta(seconds=LEASE)
+        clock.advance(LEASE / 2)
+        await store.put(record("b"))
+        assert lease.info.expires_at == clock.now() + timedelta(seconds=LEASE)
+        assert (await store.lock_info()) == lease.info
+
+
+async def test_force_unlock(store: StateStore, make_store: StoreFactory) -> None:
+    assert await store.force_unlock() is None
+    held = await store.lock(command="stuck", holder="gone pid 9").__aenter__()
+    with pytest.raises(StateError, match="not lock id nope"):
+        await make_store().force_unlock("nope")
+    removed = await make_store().force_unlock(held.info.id)
+    assert removed == held.info
+    assert await store.lock_info() is None
+    async with make_store().lock(command="after unlock"):
+        pass
+
+
+async def test_lock_is_released_when_the_body_fails(store: StateStore) -> None:
+    with pytest.raises(RuntimeError):
+        async with store.lock(command="boom"):
+            raise RuntimeError("apply failed")
+    assert await store.lock_info() is None
+
+
+# -- backend specifics ---------------------------------------------------------------------
+
+
+async def test_index_read_is_one_request_whatever_the_size(
+    es: EsClient, clock: FakeClock, doc_server: FakeDocServer
+) -> None:
+    store = IndexStateStore(es, now=clock.now, sleep=clock.sleep)
+    counts = []
+    for n in (1, 300):
+        for i in range(n):
+            await store.put(record(f"e{i}"))
+        before = es.request_count
+        assert len(await store.read_all()) == n
+        counts.append(es.request_count - before)
+    assert counts == [1, 1]
+
+
+async def test_index_is_created_with_an_explicit_mapping(
+    es: EsClient, clock: FakeClock, doc_server: FakeDocServer
+) -> None:
+    store = IndexStateStore(es, "team-state", now=clock.now, sleep=clock.sleep)
+    await store.put(record())
+    await store.put(record("b"))
+    mappings = doc_server.indices["team-state"]["mappings"]
+    assert mappings == MAPPINGS
+    assert mappings["properties"]["last_applied"] == {"type": "object", "enabled": False}
+    creates = [r for r in doc_server.requests if r.url.path == "/team-state"]
+    assert len(creates) == 1
+    writes = [r for r in doc_server.requests if "/_doc/" in r.url.path and r.method == "PUT"]
+    assert all(r.url.params["refresh"] == "true" for r in writes)
+
+
+async def test_index_lock_is_a_document(
+    es: EsClient, clock: FakeClock, doc_server: FakeDocServer
+) -> None:
+    store = IndexStateStore(es, now=clock.now, sleep=clock.sleep)
+    async with store.lock(command="apply", holder="h"):
+        doc = doc_server.indices["reconciler-state"]["docs"][LOCK_ID]["source"]
+        assert doc["kind"] == "lock" and doc["holder"] == "h"
+        assert doc["acquired_at"] == "2026-01-01T12:00:00Z"
+    assert await store.read_all() == {}
+
+
+async def test_file_writes_are_atomic_and_leave_no_temp_files(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    store = FileStateStore(path)
+    await store.put(record())
+    async with store.lock(command="apply"):
+        assert (tmp_path / "state.json.lock").exists()
+        await store.put(record("b"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+    assert set(json.loads(path.read_text())["records"]) == {"emb", "b"}
+
+
+async def test_file_sees_changes_made_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    mine, other = FileStateStore(path), FileStateStore(path)
+    await mine.put(record("a"))
+    await other.put(record("b"))
+    await mine.put(record("c"))
+    assert set(await other.read_all()) == {"a", "b", "c"}
+
+
+async def test_corrupt_state_file_is_a_state_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("{not json")
+    with pytest.raises(StateError, match="cannot read the state file"):
+        await FileStateStore(path).read_all()
+
+
+async def test_half_written_lock_file_counts_as_expired(tmp_path: Path, clock: FakeClock) -> None:
+    (tmp_path / "state.json.lock").write_text("{")
+    store = FileStateStore(tmp_path / "state.json", now=clock.now, sleep=clock.sleep)
+    async with store.lock(command="apply") as lease:
+        assert lease.info.command == "apply"
+
+
+def test_open_state_store_picks_the_backend(tmp_path: Path) -> None:
+    es = EsClient(Target("http://es.test"))
+    assert isinstance(open_state_store(None, es), IndexStateStore)
+    assert isinstance(open_state_store("team-state", es), IndexStateStore)
+    assert isinstance(open_state_store(f"file:{tmp_path}/s", None), FileStateStore)
+    assert isinstance(open_state_store(str(tmp_path / "s.json"), None), FileStateStore)
+    with pytest.raises(StateError, match="needs a target"):
+        open_state_store("team-state", None)
+
+
+async def test_concurrent_puts_all_land(store: StateStore) -> None:
+    await asyncio.gather(*(store.put(record(f"c{i}")) for i in range(50)))
+    assert len(await store.read_all()) == 50
