@@ -243,8 +243,13 @@ def _alternatives(values: Iterable[object]) -> str:
 
 
 def _suggest(word: object, choices: Iterable[object]) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
-    return f" (did you mean `{close[0]}`?)" if close else ""
+    """` (did you mean `x`?)` for the closest choice (case-insensitive), or ''."""
+    by_lower = {str(c).lower(): str(c) for c in choices}
+    typed = str(word).lower()
+    close = difflib.get_close_matches(typed, list(by_lower), n=1, cutoff=0.7)
+    if not close and len(typed) >= 4:
+        close = [c for c in by_lower if typed in c or c in typed][:1]
+    return f" (did you mean `{by_lower[close[0]]}`?)" if close else ""
 
 
 def _strategy_of(doc: Mapping[str, Any]) -> str | None:
@@ -263,8 +268,10 @@ def _translate(error: ValidationError, doc: Mapping[str, Any]) -> Iterator[Schem
     if "api_key" in path and error.validator != "required":
         yield _secret_issue(path, error.instance)
         return
-    handler = _HANDLERS.get(str(error.validator), _on_other)
-    yield from handler(error, path, doc)
+    keyword = str(error.validator)
+    if "propertyNames" in error.absolute_schema_path:
+        keyword = "propertyNames"  # jsonschema reports the failing keyword inside it
+    yield from _HANDLERS.get(keyword, _on_other)(error, path, doc)
 
 
 def _secret_issue(path: Path_, value: object) -> SchemaIssue:
