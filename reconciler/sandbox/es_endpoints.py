@@ -1,0 +1,98 @@
+"""Endpoint records as GET shows them (reference 4.2): key order, filtered fields, defaults,
+and the preconfigured endpoints every cluster lists (4.4)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .es_chunking import DEFAULT_SETTINGS, OLD_DEFAULT_SETTINGS
+from .es_versions import Capabilities
+
+_EMBEDDING_ORDER = (
+    "model_id",
+    "url",
+    "organization_id",
+    "similarity",
+    "dimensions",
+    "max_input_tokens",
+    "rate_limit",
+)
+_COMPLETION_ORDER = ("model_id", "url", "organization_id", "max_input_tokens", "rate_limit")
+_ADAPTIVE = {"enabled": True, "min_number_of_allocations": 0, "max_number_of_allocations": 32}
+
+
+def render(record: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
+    """`ModelConfigurations.toFilteredXContent`: never secrets nor internal flags."""
+    out: dict[str, Any] = {
+        "inference_id": record["inference_id"],
+        "task_type": record["task_type"],
+        "service": record["service"],
+        "service_settings": _service_settings(record),
+    }
+    task_settings = record.get("task_settings") or {}
+    if task_settings or not caps.omit_empty_task_settings:
+        out["task_settings"] = copy.deepcopy(task_settings)
+    chunking = _chunking(record, caps)
+    if chunking is not None:
+        out["chunking_settings"] = chunking
+    return out
+
+
+def _service_settings(record: dict[str, Any]) -> dict[str, Any]:
+    settings = record["service_settings"]
+    if record["service"] != "openai":
+        return copy.deepcopy(settings)
+    order = _EMBEDDING_ORDER if record["task_type"] == "text_embedding" else _COMPLETION_ORDER
+    return {k: copy.deepcopy(settings[k]) for k in order if settings.get(k) is not None}
+
+
+def _chunking(record: dict[str, Any], caps: Capabilities) -> dict[str, Any] | None:
+    if not caps.chunking:
+        return None
+    chunking = record.get("chunking_settings")
+    if (
+        chunking is None
+        and record["service"] == "openai"
+        and record["task_type"] == "text_embedding"
+    ):
+        # Endpoints persisted before 8.16 read back with the old word-based default.
+        return dict(OLD_DEFAULT_SETTINGS)
+    return copy.deepcopy(chunking)
+
+
+def _elasticsearch(inference_id: str, task_type: str, model_id: str) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "inference_id": inference_id,
+        "task_type": task_type,
+        "service": "elasticsearch",
+        "service_settings": {
+            "num_threads": 1,
+            "model_id": model_id,
+            "adaptive_allocations": dict(_ADAPTIVE),
+        },
+        "task_settings": {},
+        "chunking_settings": dict(DEFAULT_SETTINGS),
+    }
+    if task_type == "rerank":
+        record["task_settings"] = {"return_documents": True}
+        record["chunking_settings"] = None
+    return record
+
+
+_PRECONFIGURED = {
+    ".elser-2-elasticsearch": ("sparse_embedding", ".elser_model_2_linux-x86_64"),
+    ".multilingual-e5-small-elasticsearch": (
+        "text_embedding",
+        ".multilingual-e5-small_linux-x86_64",
+    ),
+    ".rerank-v1-elasticsearch": ("rerank", ".rerank-v1"),
+}
+
+
+def preconfigured(caps: Capabilities) -> dict[str, dict[str, Any]]:
+    """`ElasticsearchInternalService` default configs (`DefaultEndPointsIT`)."""
+    return {
+        endpoint_id: _elasticsearch(endpoint_id, *_PRECONFIGURED[endpoint_id])
+        for endpoint_id in caps.default_endpoints
+    }

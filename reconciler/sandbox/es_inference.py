@@ -1,0 +1,322 @@
+"""Inference endpoint CRUD: PUT (2), GET (4), DELETE (5) and `_update` (6), each in the order
+of checks of its `Rest*Action` and `Transport*Action`."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from starlette.responses import Response
+
+from .es_endpoints import render
+from .es_errors import EsError, status_exception, task_type_mismatch, unknown_task_type
+from .es_extract import java_str
+from .es_http import Ctx, es_response
+from .es_openai_config import parse_openai_request, parse_secrets, parse_task_settings
+from .es_validate import validate_endpoint
+
+_ID = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")
+_BASE_TASK_TYPES = ("text_embedding", "sparse_embedding", "rerank", "completion", "any")
+KNOWN_SERVICES = (
+    "alibabacloud-ai-search", "amazonbedrock", "anthropic", "azureaistudio", "azureopenai",
+    "cohere", "elastic", "elasticsearch", "googleaistudio", "googlevertexai", "hugging_face",
+    "jinaai", "mistral", "openai", "watsonxai",
+)  # fmt: skip
+
+
+# -- path parameters (RestXxxAction.prepareRequest) -------------------------------------
+
+
+def task_types(ctx: Ctx) -> tuple[str, ...]:
+    extra = ("chat_completion",) if ctx.state.caps.chat_completion else ()
+    return _BASE_TASK_TYPES + extra
+
+
+def parse_task_type(ctx: Ctx, value: str) -> str:
+    """`TaskType.fromStringOrStatusException`: case-insensitive, echoed lower-case."""
+    lowered = value.strip().lower()
+    if lowered not in task_types(ctx):
+        raise unknown_task_type(value)
+    return lowered
+
+
+def prepare_ids(ctx: Ctx) -> None:
+    """Resolve `{task_type_or_id}[/{inference_id}]` into `ctx.query`-independent fields."""
+    params = ctx.path_params
+    if "inference_id" in params:
+        ctx.url_task_type = parse_task_type(ctx, params["task_type_or_id"])
+        ctx.inference_id = params["inference_id"]
+    else:
+        ctx.url_task_type = "any"
+        ctx.inference_id = params.get("task_type_or_id", "_all")
+
+
+def validate_inference_id(inference_id: str) -> None:
+    """`PutInferenceModelAction.Request.validate` (reference 2.4)."""
+    if inference_id != "_all" and _ID.fullmatch(inference_id):
+        return
+    raise EsError(
+        400,
+        "action_request_validation_exception",
+        f"Validation Failed: 1: Invalid inference_id; '{inference_id}' can contain lowercase "
+        "alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;",
+    )
+
+
+def check_task_type(requested: str, record: dict[str, Any]) -> None:
+    if requested not in ("any", record["task_type"]):
+        raise task_type_mismatch(requested, record["task_type"])
+
+
+# -- PUT ---------------------------------------------------------------------------------
+
+
+def prepare_put(ctx: Ctx) -> None:
+    prepare_ids(ctx)
+    if ctx.state.caps.put_timeout:
+        ctx.timeout_label = ctx.param("timeout") or "30s"
+        ctx.time_param("timeout")
+
+
+async def put_endpoint(ctx: Ctx) -> Response:
+    state, inference_id = ctx.state, ctx.inference_id
+    validate_inference_id(inference_id)
+    config = ctx.json_object()
+    if inference_id in state.defaults:
+        raise status_exception(
+            400,
+            f"[{inference_id}] is a reserved inference ID. Cannot create a new inference endpoint "
+            "with a reserved ID.",
+        )
+    task_type = resolve_task_type(ctx, ctx.url_task_type, config.pop("task_type", None))
+    service = _service(config)
+    record = parse_openai_request(inference_id, task_type, config, state.caps)
+    timeout = ctx.time_param("timeout") if state.caps.put_timeout else None
+    await validate_endpoint(state, record, 30.0 if timeout is None else timeout, ctx.timeout_label)
+    if inference_id in state.store.endpoints:
+        raise EsError(
+            400,
+            "resource_already_exists_exception",
+            f"Inference endpoint [{inference_id}] already exists",
+        )
+    record["service"] = service
+    state.store.put_endpoint(record)
+    return es_response(ctx, render(record, state.caps))
+
+
+def resolve_task_type(ctx: Ctx, url_task_type: str, body_value: Any) -> str:
+    """`ServiceUtils.resolveTaskType` (reference 2.3)."""
+    if body_value is None:
+        if url_task_type == "any":
+            raise status_exception(400, "model is missing required setting [task_type]")
+        return url_task_type
+    body_task_type = parse_task_type(ctx, java_str(body_value))
+    if body_task_type == "any":
+        raise status_exception(400, "task_type [any] is not valid type for inference")
+    if url_task_type not in ("any", body_task_type):
+        raise status_exception(
+            400,
+            "Cannot resolve conflicting task_type parameter in the request URL "
+            f"[{url_task_type}] and the request body [{java_str(body_value)}]",
+        )
+    return body_task_type
+
+
+def _service(config: dict[str, Any]) -> str:
+    service = config.pop("service", None)
+    if service is None:
+        raise status_exception(
+            400, "Inference endpoint configuration is missing the [service] setting"
+        )
+    name = java_str(service)
+    if name not in KNOWN_SERVICES:
+        raise status_exception(400, f"Unknown service [{name}]")
+    if name != "openai":
+        raise status_exception(
+            400, f"[sandbox] the [{name}] service is not emulated; only [openai] is"
+        )
+    return name
+
+
+# -- GET ---------------------------------------------------------------------------------
+
+
+async def get_endpoints(ctx: Ctx) -> Response:
+    state, inference_id, task_type = ctx.state, ctx.inference_id, ctx.url_task_type
+    if inference_id in ("_all", "*"):
+        records = [r for r in state.all_endpoints() if task_type in ("any", r["task_type"])]
+    else:
+        record = state.get(inference_id)
+        check_task_type(task_type, record)
+        records = [record]
+    key = "endpoints" if state.caps.version.at_least(8, 15) else "models"
+    return es_response(ctx, {key: [render(r, state.caps) for r in records]})
+
+
+# -- DELETE ------------------------------------------------------------------------------
+
+
+def prepare_delete(ctx: Ctx) -> None:
+    prepare_ids(ctx)
+    ctx.force = ctx.bool_param("force")
+    ctx.dry_run = ctx.bool_param("dry_run")
+
+
+async def delete_endpoint(ctx: Ctx) -> Response:
+    state, inference_id = ctx.state, ctx.inference_id
+    record = state.get(inference_id)
+    check_task_type(ctx.url_task_type, record)
+    if inference_id in state.defaults:
+        _refuse_reserved(ctx, inference_id)
+    pipelines = state.store.pipelines_using(inference_id)
+    if not state.caps.semantic_text_delete_check:
+        return _delete_815(ctx, inference_id, pipelines)
+    indexes = state.store.indexes_using(inference_id)
+    message = references_message(inference_id, pipelines, indexes)
+    if ctx.dry_run:
+        body = {
+            "acknowledged": False,
+            "pipelines": pipelines,
+            "indexes": indexes,
+            "error_message": message,
+        }
+        return es_response(ctx, body)
+    if message and not ctx.force:
+        raise status_exception(409, message)
+    state.store.delete_endpoint(inference_id)
+    return es_response(ctx, {"acknowledged": True, "pipelines": [], "indexes": []})
+
+
+def references_message(inference_id: str, pipelines: list[str], indexes: list[str]) -> str:
+    """`TransportDeleteInferenceEndpointAction.buildErrorString` (reference 5.1)."""
+    text = ""
+    if pipelines:
+        text += (
+            f"Inference endpoint {inference_id} is referenced by pipelines: "
+            f"[{', '.join(pipelines)}]. "
+            "Ensure that no pipelines are using this inference endpoint, or use force to ignore "
+            "this warning and delete the inference endpoint."
+        )
+    if indexes:
+        text += (
+            f" Inference endpoint {inference_id} is being used in the mapping for indexes: "
+            f"[{', '.join(indexes)}]. Ensure that no index mappings are using this inference "
+            "endpoint, or use force to ignore this warning and delete the inference endpoint."
+        )
+    return text
+
+
+def _delete_815(ctx: Ctx, inference_id: str, pipelines: list[str]) -> Response:
+    """8.15: only pipelines are checked, with the older texts (reference 5.2)."""
+    if ctx.dry_run:
+        return es_response(ctx, {"acknowledged": False, "pipelines": pipelines})
+    if pipelines and not ctx.force:
+        raise status_exception(
+            409,
+            f"Inference endpoint {inference_id} is referenced by pipelines and cannot be deleted. "
+            "Use `force` to delete it anyway, or use `dry_run` to list the pipelines that "
+            "reference it.",
+        )
+    ctx.state.store.delete_endpoint(inference_id)
+    return es_response(ctx, {"acknowledged": True})
+
+
+def _refuse_reserved(ctx: Ctx, inference_id: str) -> None:
+    """Reference 5.3: the later copy refuses even with force; the earlier one needs force."""
+    if ctx.state.caps.chat_completion:
+        raise status_exception(
+            400,
+            f"[{inference_id}] is a reserved inference endpoint. Cannot delete a reserved "
+            "inference endpoint.",
+        )
+    if not ctx.force:
+        raise status_exception(
+            400,
+            f"[{inference_id}] is a reserved inference endpoint. Use the force=true query "
+            "parameter to delete the inference endpoint.",
+        )
+
+
+# -- _update -----------------------------------------------------------------------------
+
+
+async def update_endpoint(ctx: Ctx) -> Response:
+    state, inference_id = ctx.state, ctx.inference_id
+    version = state.caps.version
+    if "inference_id" not in ctx.path_params and version.tuple() < (8, 17, 2):
+        raise status_exception(400, "Inference ID must be provided in the path")
+    validate_inference_id(inference_id)
+    settings = _update_settings(ctx)
+    record = state.store.endpoints.get(inference_id)
+    if record is None:
+        raise EsError(
+            404,
+            "resource_not_found_exception",
+            f"The inference endpoint [{inference_id}] does not exist and cannot be updated",
+        )
+    _check_update_task_type(ctx, record, settings.get("task_type"))
+    merged = merge_update(ctx, record, settings)
+    if merged == record:
+        return es_response(ctx, render(record, state.caps))
+    if inference_id in state.updating:
+        raise status_exception(
+            409,
+            f"Endpoint [{inference_id}] is currently being updated. Try again once the update "
+            "completes",
+        )
+    state.updating.add(inference_id)
+    try:
+        await validate_endpoint(state, merged, 30.0, "30s")
+    finally:
+        state.updating.discard(inference_id)
+    state.store.put_endpoint(merged)
+    return es_response(ctx, render(merged, state.caps))
+
+
+def _update_settings(ctx: Ctx) -> dict[str, Any]:
+    """`UpdateInferenceModelAction.Request.getContentAsSettings` (reference 6.2)."""
+    body = ctx.json_object()
+    if not body:
+        raise status_exception(400, "Request body is empty")
+    out: dict[str, Any] = {}
+    for key, label in (
+        ("service_settings", "service settings"),
+        ("task_settings", "task settings"),
+    ):
+        if key in body:
+            value = body.pop(key)
+            if not isinstance(value, dict):
+                raise status_exception(
+                    400, f"Unable to parse {label} in the request [{java_str(value)}]"
+                )
+            out[key] = value
+    if "task_type" in body:
+        out["task_type"] = parse_task_type(ctx, java_str(body.pop("task_type")))
+    if body:
+        raise status_exception(
+            400,
+            "Request contained fields which cannot be updated, remove these fields and try again "
+            f"[{java_str(body)}]",
+        )
+    return out
+
+
+def _check_update_task_type(ctx: Ctx, record: dict[str, Any], body_task_type: str | None) -> None:
+    for requested in (ctx.url_task_type, body_task_type):
+        if requested not in (None, "any", record["task_type"]):
+            raise status_exception(
+                400, "Task type must match the task type of the existing endpoint"
+            )
+
+
+def merge_update(ctx: Ctx, record: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Only `api_key` and `task_settings` change in 8.17–9.x (reference 6.3)."""
+    merged = copy.deepcopy(record)
+    if "service_settings" in settings:
+        merged["secrets"] = parse_secrets(dict(settings["service_settings"]), ctx.state.caps)
+    task_settings = settings.get("task_settings")
+    if task_settings:
+        update = parse_task_settings(dict(task_settings), ctx.state.caps)
+        merged["task_settings"] = {**merged.get("task_settings", {}), **update}
+    return merged
