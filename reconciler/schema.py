@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 SERVICE = "openai"
 Path_ = tuple[str | int, ...]
+Doc = Mapping[str, Any]
 
 API_KEY_LITERAL = (
     "api_key must be a ${VAR} reference to an environment variable; "
@@ -252,7 +253,7 @@ def _suggest(word: object, choices: Iterable[object]) -> str:
     return f" (did you mean `{by_lower[close[0]]}`?)" if close else ""
 
 
-def _strategy_of(doc: Mapping[str, Any]) -> str | None:
+def _strategy_of(doc: Doc) -> str | None:
     chunking = doc.get("chunking_settings")
     strategy = chunking.get("strategy") if isinstance(chunking, dict) else None
     return strategy if isinstance(strategy, str) else None
@@ -260,10 +261,10 @@ def _strategy_of(doc: Mapping[str, Any]) -> str | None:
 
 # --- jsonschema errors -> issues ------------------------------------------------------------
 
-Handler = Callable[["ValidationError", Path_, Mapping[str, Any]], Iterator[SchemaIssue]]
+Handler = Callable[["ValidationError", Path_, Doc], Iterator[SchemaIssue]]
 
 
-def _translate(error: ValidationError, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def _translate(error: ValidationError, doc: Doc) -> Iterator[SchemaIssue]:
     path: Path_ = tuple(error.absolute_path)
     if "api_key" in path and error.validator != "required":
         yield _secret_issue(path, error.instance)
@@ -283,9 +284,7 @@ def _secret_issue(path: Path_, value: object) -> SchemaIssue:
     return SchemaIssue(path, API_KEY_LITERAL, "secret.literal-api-key")
 
 
-def _on_required(
-    error: ValidationError, path: Path_, doc: Mapping[str, Any]
-) -> Iterator[SchemaIssue]:
+def _on_required(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     instance = error.instance
     for name in error.validator_value:
         if name not in instance:
@@ -309,9 +308,7 @@ def _required_message(name: str, path: Path_, schema: Mapping[str, Any]) -> str:
     return f"missing required field `{name}`"
 
 
-def _on_additional(
-    error: ValidationError, path: Path_, doc: Mapping[str, Any]
-) -> Iterator[SchemaIssue]:
+def _on_additional(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     allowed = error.schema.get("properties", {})
     where = tuple(str(p) for p in path)
     strategy = error.schema.get("x-strategy")
@@ -337,7 +334,7 @@ def _strategy_key(where: tuple[str, ...], key: object, strategy: str) -> SchemaI
     return SchemaIssue((*where, str(key)), message, "schema.strategy-key")
 
 
-def _unknown_key(where: tuple[str, ...], key: object, doc: Mapping[str, Any]) -> SchemaIssue:
+def _unknown_key(where: tuple[str, ...], key: object, doc: Doc) -> SchemaIssue:
     here = _index().at(where)
     tasks = here.get(key, set()) if isinstance(key, str) else set()
     if tasks:
@@ -358,14 +355,14 @@ def _unknown_hint(where: tuple[str, ...], key: object, here: Mapping[str, Any]) 
     return "; allowed here: " + ", ".join(f"`{k}`" for k in here)
 
 
-def _on_type(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def _on_type(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     expected = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     wanted = " or ".join(_EXPECTED.get(n, n) for n in names)
     yield SchemaIssue(path, f"expected {wanted}, got {_got(error.instance)}", "schema.type")
 
 
-def _on_enum(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def _on_enum(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     options, value = list(error.validator_value), error.instance
     message = f"expected {_alternatives(options)}, got {_show(value)}"
     if isinstance(value, str) and value.lower() in options:
@@ -378,7 +375,7 @@ def _on_enum(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Ite
     yield SchemaIssue(path, message, "schema.enum")
 
 
-def _on_const(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def _on_const(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     value = error.instance
     if path == ("task_type",):
         message = f"unknown task_type {_show(value)}; supported: {', '.join(TASK_TYPES)}"
@@ -393,7 +390,7 @@ def _on_const(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> It
         yield SchemaIssue(path, message, "schema.const")
 
 
-def _on_range(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def _on_range(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     low, high = error.schema.get("minimum"), error.schema.get("maximum")
     if low is not None and high is not None:
         bounds = f"from {low} to {high}"
@@ -406,24 +403,18 @@ def _on_range(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> It
     yield SchemaIssue(path, message, "schema.range")
 
 
-def _on_min_length(
-    error: ValidationError, path: Path_, doc: Mapping[str, Any]
-) -> Iterator[SchemaIssue]:
+def _on_min_length(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     yield SchemaIssue(path, "expected a non-empty string", "schema.empty")
 
 
-def _on_min_items(
-    error: ValidationError, path: Path_, doc: Mapping[str, Any]
-) -> Iterator[SchemaIssue]:
+def _on_min_items(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     message = "expected a non-empty list"
     if path[-1:] == ("separators",):
         message += " (Elasticsearch rejects an empty list of separators)"
     yield SchemaIssue(path, message, "schema.empty")
 
 
-def _on_pattern(
-    error: ValidationError, path: Path_, doc: Mapping[str, Any]
-) -> Iterator[SchemaIssue]:
+def _on_pattern(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     hint = error.schema.get("patternErrorMessage", f"must match {error.validator_value}")
     value = error.instance
     if path == ("inference_id",):
@@ -435,28 +426,24 @@ def _on_pattern(
         yield SchemaIssue(path, f"{hint}, got {_show(value)}", "schema.pattern")
 
 
-def _on_format(
-    error: ValidationError, path: Path_, doc: Mapping[str, Any]
-) -> Iterator[SchemaIssue]:
+def _on_format(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     reason = f": {error.cause}" if error.cause else ""
     got = _show(error.instance)
     message = f"expected a URI (Elasticsearch parses it with java.net.URI), got {got}{reason}"
     yield SchemaIssue(path, message, "schema.format")
 
 
-def _on_not(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def _on_not(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     message = error.schema.get("errorMessage", "this combination of keys is not allowed")
     yield SchemaIssue(path, message, "schema.exclusive")
 
 
-def _on_property_names(
-    error: ValidationError, path: Path_, doc: Mapping[str, Any]
-) -> Iterator[SchemaIssue]:
+def _on_property_names(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     message = f"names here must be non-empty strings, got {_got(error.instance)}"
     yield SchemaIssue(path, message, "schema.key")
 
 
-def _on_other(error: ValidationError, path: Path_, doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def _on_other(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     # Not reached by the committed schemas; kept so a new keyword never crashes validation.
     yield SchemaIssue(
         path, f"invalid value (fails `{error.validator}`)", f"schema.{error.validator}"
@@ -483,7 +470,7 @@ _HANDLERS: dict[str, Handler] = {
 # --- rules JSON Schema cannot express -------------------------------------------------------
 
 
-def rule_overlap_max(doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+def rule_overlap_max(doc: Doc) -> Iterator[SchemaIssue]:
     """word chunking: `overlap` ≤ `max_chunk_size` // 2 (seed 002; reference 2.6)."""
     chunking = doc.get("chunking_settings")
     if doc.get("task_type") != "text_embedding" or not isinstance(chunking, dict):
@@ -495,7 +482,7 @@ def rule_overlap_max(doc: Mapping[str, Any]) -> Iterator[SchemaIssue]:
         yield SchemaIssue(("chunking_settings", "overlap"), message, "rule.overlap-max")
 
 
-RULES: tuple[Callable[[Mapping[str, Any]], Iterator[SchemaIssue]], ...] = (rule_overlap_max,)
+RULES: tuple[Callable[[Doc], Iterator[SchemaIssue]], ...] = (rule_overlap_max,)
 """Cross-field rules run after the schema; each yields issues like the schema does."""
 
 
@@ -506,13 +493,13 @@ def _path_key(path: Path_) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in path)
 
 
-def _literal_key(doc: Mapping[str, Any]) -> str | None:
+def _literal_key(doc: Doc) -> str | None:
     settings = doc.get("service_settings")
     key = settings.get("api_key") if isinstance(settings, dict) else None
     return key if isinstance(key, str) and len(key) >= 4 and not key.startswith("${") else None
 
 
-def _finish(issues: list[SchemaIssue], doc: Mapping[str, Any]) -> list[SchemaIssue]:
+def _finish(issues: list[SchemaIssue], doc: Doc) -> list[SchemaIssue]:
     """Deduplicate, scrub any literal key that slipped into a message, sort by path."""
     key = _literal_key(doc)
     if key:

@@ -19,10 +19,10 @@ from reconciler.schema import SchemaIssue, manifest_schema, schema_for, validate
 from reconciler.schema_compile import UnsupportedKeywordError, compile_schema, java_uri_problem
 from tests.conftest import CANARY_KEY
 
-Doc = dict[str, Any]
+Doc = dict[Any, Any]
 
 
-def make(task_type: str = "text_embedding", **top: Any) -> Doc:
+def make(task_type: object = "text_embedding", **top: Any) -> Doc:
     doc: Doc = {
         "inference_id": "openai-endpoint",
         "task_type": task_type,
@@ -1188,3 +1188,29 @@ def test_compiler_refuses_unknown_keywords() -> None:
 )
 def test_java_uri_approximation(url: str, ok: bool) -> None:
     assert (java_uri_problem(url) is None) == ok
+
+
+KEYS = st.one_of(
+    st.sampled_from(
+        [
+            "inference_id",
+            "task_type",
+            "service",
+            "service_settings",
+            "task_settings",
+            "chunking_settings",
+            "reconcile",
+            "api_key",
+        ]
+    ),
+    st.text(max_size=5),
+    st.integers(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(KEYS, VALUES, max_size=6), st.sampled_from(BASES))
+def test_never_crashes(top: dict[Any, Any], base: Doc) -> None:
+    for doc in (top, {**base, **top}):
+        for issue in validate_document(doc):
+            assert isinstance(issue.path, tuple) and issue.message
