@@ -111,6 +111,7 @@ class EsClient:
         self._secrets: dict[Secret, None] = dict.fromkeys(target.secrets())
         self._count = 0
         self._info: ServerInfo | None = None
+        self._info_lock = asyncio.Lock()  # concurrent creates ask for the version once
         self._http = httpx.AsyncClient(
             base_url=target.url,
             transport=transport,
@@ -144,9 +145,10 @@ class EsClient:
 
     async def info(self) -> ServerInfo:
         """Version and capabilities (`GET /`), fetched once and cached."""
-        if self._info is None:
-            self._info = ServerInfo.parse(await self._call("GET", ""))
-        return self._info
+        async with self._info_lock:
+            if self._info is None:
+                self._info = ServerInfo.parse(await self._call("GET", ""))
+            return self._info
 
     async def list_endpoints(self) -> list[LiveEndpoint]:
         """Every endpoint, in one request (`models` was the key before 8.15)."""

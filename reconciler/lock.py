@@ -111,7 +111,7 @@ class Lease:
 
     async def renew(self) -> None:
         """Extend the lease by its full length; `StateError` if another writer took it."""
-        now = self._locker.now()
+        now = self._locker.whole_seconds()
         info = replace(self.info, expires_at=now + self._locker.lease)
         version = await self._locker.backend.renew(info, self._version)
         if version is None:
@@ -156,7 +156,8 @@ class Locker:
             if lease is not None:
                 return lease
             await self._wait_or_fail(deadline)
-            mine = replace(mine, acquired_at=self.now(), expires_at=self.now() + self.lease)
+            now = self.whole_seconds()
+            mine = replace(mine, acquired_at=now, expires_at=now + self.lease)
 
     async def current(self) -> LockInfo | None:
         found = await self.backend.read()
@@ -212,8 +213,12 @@ class Locker:
             f"reconcile unlock {info.id}"
         )
 
+    def whole_seconds(self) -> datetime:
+        """Now, to the second: lock times round-trip through storage unchanged."""
+        return self.now().replace(microsecond=0)
+
     def _new_info(self, command: str, holder: str | None) -> LockInfo:
-        now = self.now()
+        now = self.whole_seconds()
         return LockInfo(
             id=secrets.token_hex(8),
             holder=holder or default_holder(),

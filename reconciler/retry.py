@@ -7,6 +7,7 @@ message. Sleeping and randomness are injected, so tests record the delays instea
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 from reconciler.errors import TemporaryApiError
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Random = Callable[[], float]
@@ -71,7 +73,9 @@ async def with_retries(
         except TemporaryApiError as error:
             if attempt == policy.max_attempts:
                 raise _exhausted(error, attempt) from None
-            await sleep(policy.delay(attempt, error, rand))
+            delay = policy.delay(attempt, error, rand)
+            log.info("retry %d/%d in %.1fs: %s", attempt, policy.max_attempts - 1, delay, error)
+            await sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

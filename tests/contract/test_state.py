@@ -1,14 +1,15 @@
 """One contract suite for every state backend: records, salt, and the lock.
 
-Each test runs against the file backend and the index backend (the index behind an
-`EsClient`, so the real request path is exercised). Time and sleep are fakes.
+Each test runs against the file backend and the index backend; the index lives in the
+sandbox (the Elasticsearch emulator, in process through `httpx.ASGITransport`), reached
+through `EsClient`, so the real request path is exercised. Time and sleep are fakes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from reconciler.client import EsClient
 from reconciler.errors import LockHeldError, StateError
 from reconciler.model import StateRecord
+from reconciler.sandbox import create_app
 from reconciler.secrets import Secret, fingerprint
 from reconciler.state import (
     LOCK_ID,
@@ -35,11 +37,6 @@ pytestmark = pytest.mark.anyio
 
 LEASE = 60.0
 POLL = 2.0
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class FakeClock:
@@ -63,77 +60,16 @@ class FakeClock:
             await self.on_sleep()
 
 
-class FakeDocServer:
-    """Just enough of Elasticsearch's document APIs, near-real-time search included."""
+class Recorder(httpx.AsyncBaseTransport):
+    """Passes requests to the sandbox and keeps them, to assert on what was sent."""
 
-    def __init__(self) -> None:
-        self.indices: dict[str, dict[str, Any]] = {}
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
         self.requests: list[httpx.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        parts = request.url.path.strip("/").split("/")
-        handler = {1: self._index, 2: self._search, 3: self._doc}[len(parts)]
-        return handler(request, *parts)
-
-    def _index(self, request: httpx.Request, name: str) -> httpx.Response:
-        if name in self.indices:
-            return _error(400, "resource_already_exists_exception", f"index [{name}] exists")
-        mappings = json.loads(request.content)["mappings"]
-        self.indices[name] = {"docs": {}, "visible": {}, "seq": 0, "mappings": mappings}
-        return httpx.Response(200, json={"acknowledged": True})
-
-    def _search(self, request: httpx.Request, name: str, _action: str) -> httpx.Response:
-        if name not in self.indices:
-            return _error(404, "index_not_found_exception", f"no such index [{name}]")
-        visible = self.indices[name]["visible"]
-        size = json.loads(request.content)["size"]
-        hits = [_hit(i, d) for i, d in list(visible.items())[:size]]
-        return httpx.Response(200, json={"hits": {"total": {"value": len(visible)}, "hits": hits}})
-
-    def _doc(self, request: httpx.Request, name: str, _doc: str, doc_id: str) -> httpx.Response:
-        index = self.indices.setdefault(name, {"docs": {}, "visible": {}, "seq": 0})
-        docs, params, current = index["docs"], request.url.params, index["docs"].get(doc_id)
-        if request.method == "GET":
-            return _get(doc_id, current)
-        if _conflicts(params, current):
-            return _error(409, "version_conflict_engine_exception", f"[{doc_id}]: conflict")
-        if request.method == "DELETE" and current is None:
-            return httpx.Response(404, json={"_id": doc_id, "result": "not_found"})
-        if request.method == "DELETE":
-            del docs[doc_id]
-        else:
-            index["seq"] += 1
-            docs[doc_id] = {"source": json.loads(request.content), "seq": index["seq"]}
-        if params.get("refresh") in ("true", "wait_for"):
-            index["visible"] = dict(docs)
-        return httpx.Response(
-            200, json={"_id": doc_id, "_seq_no": index["seq"], "_primary_term": 1}
-        )
-
-
-def _conflicts(params: httpx.QueryParams, current: dict[str, Any] | None) -> bool:
-    if params.get("op_type") == "create":
-        return current is not None
-    if "if_seq_no" in params:
-        return current is None or str(current["seq"]) != params["if_seq_no"]
-    return False
-
-
-def _get(doc_id: str, current: dict[str, Any] | None) -> httpx.Response:
-    if current is None:
-        return httpx.Response(404, json={"_id": doc_id, "found": False})
-    return httpx.Response(200, json={**_hit(doc_id, current), "found": True})
-
-
-def _hit(doc_id: str, doc: dict[str, Any]) -> dict[str, Any]:
-    return {"_id": doc_id, "_seq_no": doc["seq"], "_primary_term": 1, "_source": doc["source"]}
-
-
-def _error(status: int, error_type: str, reason: str) -> httpx.Response:
-    return httpx.Response(
-        status, json={"error": {"type": error_type, "reason": reason}, "status": status}
-    )
+        return await self.inner.handle_async_request(request)
 
 
 StoreFactory = Callable[[], StateStore]
@@ -145,13 +81,15 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def doc_server() -> FakeDocServer:
-    return FakeDocServer()
+def recorder() -> Recorder:
+    return Recorder(httpx.ASGITransport(app=create_app()))
 
 
 @pytest.fixture
-def es(doc_server: FakeDocServer) -> Iterator[EsClient]:
-    yield EsClient(Target("http://es.test"), transport=httpx.MockTransport(doc_server))
+async def es(recorder: Recorder) -> AsyncIterator[EsClient]:
+    """A client to a fresh in-process sandbox (the Elasticsearch emulator)."""
+    async with EsClient(Target("http://sandbox"), transport=recorder) as client:
+        yield client
 
 
 @pytest.fixture(params=["file", "index"])
@@ -370,9 +308,7 @@ async def test_lock_is_released_when_the_body_fails(store: StateStore) -> None:
 # -- backend specifics ---------------------------------------------------------------------
 
 
-async def test_index_read_is_one_request_whatever_the_size(
-    es: EsClient, clock: FakeClock, doc_server: FakeDocServer
-) -> None:
+async def test_index_read_is_one_request_whatever_the_size(es: EsClient, clock: FakeClock) -> None:
     store = IndexStateStore(es, now=clock.now, sleep=clock.sleep)
     counts = []
     for n in (1, 300):
@@ -385,28 +321,30 @@ async def test_index_read_is_one_request_whatever_the_size(
 
 
 async def test_index_is_created_with_an_explicit_mapping(
-    es: EsClient, clock: FakeClock, doc_server: FakeDocServer
+    es: EsClient, clock: FakeClock, recorder: Recorder
 ) -> None:
     store = IndexStateStore(es, "team-state", now=clock.now, sleep=clock.sleep)
     await store.put(record())
     await store.put(record("b"))
-    mappings = doc_server.indices["team-state"]["mappings"]
-    assert mappings == MAPPINGS
+    answer = await es._http.get("/team-state/_mapping")
+    mappings = answer.json()["team-state"]["mappings"]
+    assert mappings["dynamic"] in (False, "false")
     assert mappings["properties"]["last_applied"] == {"type": "object", "enabled": False}
-    creates = [r for r in doc_server.requests if r.url.path == "/team-state"]
+    assert mappings["properties"]["inference_id"] == {"type": "keyword"}
+    creates = [r for r in recorder.requests if r.method == "PUT" and r.url.path == "/team-state"]
     assert len(creates) == 1
-    writes = [r for r in doc_server.requests if "/_doc/" in r.url.path and r.method == "PUT"]
-    assert all(r.url.params["refresh"] == "true" for r in writes)
+    assert json.loads(creates[0].content)["mappings"] == MAPPINGS
+    writes = [r for r in recorder.requests if "/_doc/" in r.url.path and r.method == "PUT"]
+    assert writes and all(r.url.params["refresh"] == "true" for r in writes)
 
 
-async def test_index_lock_is_a_document(
-    es: EsClient, clock: FakeClock, doc_server: FakeDocServer
-) -> None:
+async def test_index_lock_is_a_document(es: EsClient, clock: FakeClock) -> None:
     store = IndexStateStore(es, now=clock.now, sleep=clock.sleep)
     async with store.lock(command="apply", holder="h"):
-        doc = doc_server.indices["reconciler-state"]["docs"][LOCK_ID]["source"]
-        assert doc["kind"] == "lock" and doc["holder"] == "h"
-        assert doc["acquired_at"] == "2026-01-01T12:00:00Z"
+        doc = await es.get_doc("reconciler-state", LOCK_ID)
+        assert doc is not None
+        assert doc.source["kind"] == "lock" and doc.source["holder"] == "h"
+        assert doc.source["acquired_at"] == "2026-01-01T12:00:00Z"
     assert await store.read_all() == {}
 
 

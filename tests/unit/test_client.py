@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable
@@ -33,11 +34,6 @@ EMBEDDING = {
     "service_settings": {"model_id": "text-embedding-3-small", "dimensions": 3},
     "chunking_settings": {"strategy": "sentence", "max_chunk_size": 250, "sentence_overlap": 1},
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 class Server:
@@ -641,3 +637,14 @@ async def test_path_segments_are_escaped(server: Server) -> None:
     async with server.client() as es:
         await es.get_doc("s", "a/b")
     assert server.requests[0].url.raw_path == b"/s/_doc/a%2Fb"
+
+
+async def test_concurrent_creates_ask_for_the_version_once(server: Server) -> None:
+    server.on("GET", "/", version("9.1.0"))
+    for i in range(5):
+        server.on("PUT", f"/_inference/completion/c{i}", ok({**EMBEDDING, "inference_id": f"c{i}"}))
+    async with server.client() as es:
+        await asyncio.gather(
+            *(es.put_endpoint("completion", f"c{i}", {}, Secret("sk-x"), "30s") for i in range(5))
+        )
+    assert [r.method for r in server.requests].count("GET") == 1
