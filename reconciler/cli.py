@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reconciler import __version__
 from reconciler.errors import ExitCode, ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.connect import Connection
+    from reconciler.planner import PlanOptions
 
 app = typer.Typer(
     name="reconcile",
@@ -117,6 +121,139 @@ def sandbox(
         if value is not None:
             argv += [flag, value]
     raise typer.Exit(sandbox_main(argv) or 0)
+
+
+# --- options shared by the commands that talk to a server -------------------------------------
+
+Paths = Annotated[list[str], typer.Argument(help="Manifest files or directories.")]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option("--target", help="Elasticsearch URL (default: $ES_URL or $ELASTICSEARCH_URL)."),
+]
+SandboxOpt = Annotated[
+    bool, typer.Option("--sandbox", help="Use an ephemeral in-process sandbox as the target.")
+]
+CaCertOpt = Annotated[str | None, typer.Option("--ca-cert", help="CA bundle for TLS.")]
+InsecureOpt = Annotated[
+    bool, typer.Option("--insecure", help="Skip TLS verification (only when asked).")
+]
+StateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--state",
+        help="State store: an index on the target (default reconciler-state) or file:PATH.",
+    ),
+]
+OwnerOpt = Annotated[
+    str,
+    typer.Option("--owner", envvar="RECONCILE_OWNER", help="Who owns what this run manages."),
+]
+PruneOpt = Annotated[
+    bool, typer.Option("--prune", help="Delete owned endpoints that no manifest declares.")
+]
+DisruptiveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-disruptive", help="Allow replacing or deleting endpoints that indexes use."
+    ),
+]
+
+
+class KeyRotationChoice(StrEnum):
+    auto = "auto"
+    update = "update"
+    recreate = "recreate"
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class Colour(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+RotationOpt = Annotated[
+    KeyRotationChoice | None,
+    typer.Option("--key-rotation", help="Override every manifest's key_rotation policy."),
+]
+
+
+@app.command()
+def plan(
+    paths: Paths,
+    target: TargetOpt = None,
+    sandbox: SandboxOpt = False,
+    ca_cert: CaCertOpt = None,
+    insecure: InsecureOpt = False,
+    state: StateOpt = None,
+    owner: OwnerOpt = "reconciler",
+    prune: PruneOpt = False,
+    allow_disruptive: DisruptiveOpt = False,
+    key_rotation: RotationOpt = None,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PlanFormat.text,
+    out: Annotated[
+        str | None, typer.Option("--out", help="Save the plan for `reconcile apply --plan`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."),
+    ] = False,
+    show_unchanged: Annotated[
+        bool, typer.Option("--show-unchanged", help="List endpoints that need no change too.")
+    ] = False,
+    color: Annotated[Colour, typer.Option("--color", help="Colour the text output.")] = Colour.auto,
+) -> None:
+    """Show what apply would change on the target, and why; writes nothing."""
+    from reconciler.commands import PlanCommand, run_plan
+
+    command = PlanCommand(
+        paths=paths,
+        connection=_connection(target, sandbox, ca_cert, insecure, state),
+        options=_plan_options(owner, prune, allow_disruptive, key_rotation),
+        output_format=output_format.value,
+        out=out,
+        detailed_exitcode=detailed_exitcode,
+        show_unchanged=show_unchanged,
+        colour=_colour(color),
+    )
+    raise typer.Exit(run_plan(command, dict(os.environ)))
+
+
+def _connection(
+    target: str | None, sandbox: bool, ca_cert: str | None, insecure: bool, state: str | None
+) -> Connection:
+    from reconciler.connect import Connection
+
+    return Connection(
+        target=target, sandbox=sandbox, ca_cert=ca_cert, insecure=insecure, state=state
+    )
+
+
+def _plan_options(
+    owner: str, prune: bool, allow_disruptive: bool, key_rotation: KeyRotationChoice | None
+) -> PlanOptions:
+    from reconciler.model import KeyRotation
+    from reconciler.planner import PlanOptions
+
+    return PlanOptions(
+        owner=owner,
+        prune=prune,
+        allow_disruptive=allow_disruptive,
+        key_rotation=KeyRotation(key_rotation.value) if key_rotation else None,
+    )
+
+
+def _colour(choice: Colour) -> bool:
+    if choice is Colour.auto:
+        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return choice is Colour.always
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,13 +6,25 @@ decides nothing itself: the planner decides, the executor executes, the renderer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
 
 from reconciler.checks import check_documents
+from reconciler.defaults import capabilities
+from reconciler.errors import NotFoundError, UsageError
 from reconciler.manifest import Document, desired_endpoint, parse
-from reconciler.model import DesiredEndpoint, Diagnostic
+from reconciler.model import DesiredEndpoint, Diagnostic, InUse, LiveEndpoint, Plan
+from reconciler.planner import PlanOptions, needs_in_use, plan
+from reconciler.secrets import Secret, SecretRef, fingerprint, resolve
 from reconciler.sources import read_sources
+
+if TYPE_CHECKING:
+    from reconciler.client import EsClient
+    from reconciler.state import StateSnapshot, StateStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +55,97 @@ def load_manifests(paths: Sequence[str]) -> ManifestSet:
         problems.extend(parsed.diagnostics)
     problems.extend(check_documents(documents))
     return ManifestSet(tuple(documents), tuple(problems), len(read.files))
+
+
+# --- plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """The edges a use case talks to, injected so that tests and watch can swap them."""
+
+    client: EsClient
+    store: StateStore
+    env: Mapping[str, str]
+    now: Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    """A plan and the facts it was computed from (the executor and saved plans need them)."""
+
+    plan: Plan
+    desired: tuple[DesiredEndpoint, ...]
+    live: tuple[LiveEndpoint, ...]
+    state: StateSnapshot
+    fingerprints: Mapping[str, str]
+
+
+def resolve_keys(manifests: ManifestSet, env: Mapping[str, str]) -> list[DesiredEndpoint]:
+    """Desired endpoints with their keys resolved; every missing variable named at once."""
+    resolved, missing = [], []
+    for document, desired in zip(manifests.documents, manifests.desired(), strict=True):
+        key = desired.api_key
+        secret = resolve(key, env) if isinstance(key, SecretRef) else key
+        if secret is None:
+            where = document.source_map.locate(("service_settings", "api_key"))
+            missing.append(f"  {where}: environment variable {key.name} is not set or empty")
+        else:
+            resolved.append(replace(desired, api_key=secret))
+    if missing:
+        raise UsageError("cannot resolve API keys:\n" + "\n".join(missing))
+    return resolved
+
+
+async def compute_plan(manifests: ManifestSet, ports: Ports, options: PlanOptions) -> PlanResult:
+    """Read the server and the state (a constant number of requests), then decide.
+
+    Only replaces and deletes cost one more request each: the delete dry run that lists the
+    indexes and pipelines using the endpoint.
+    """
+    desired = resolve_keys(manifests, ports.env)
+    ports.client.remember(*(d.api_key for d in desired if isinstance(d.api_key, Secret)))
+    info = await ports.client.info()
+    live = await ports.client.list_endpoints()
+    snapshot = await ports.store.read()
+    fingerprints = _fingerprints(desired, snapshot.salt)
+    caps = capabilities(".".join(map(str, info.version)))
+    decide = partial(
+        plan,
+        desired=desired,
+        desired_fingerprints=fingerprints,
+        live=live,
+        state=list(snapshot.records.values()),
+        capabilities=caps,
+        options=options,
+        created_at=ports.now().isoformat(timespec="seconds"),
+    )
+    first = decide(in_use={})
+    in_use = await _in_use(ports.client, first)
+    final = decide(in_use=in_use) if in_use else first
+    return PlanResult(final, tuple(desired), tuple(live), snapshot, fingerprints)
+
+
+def _fingerprints(desired: Sequence[DesiredEndpoint], salt: str | None) -> dict[str, str]:
+    """Salted key fingerprints; with no salt yet the store is empty and nothing compares."""
+    if salt is None:
+        return {}
+    return {
+        d.inference_id: fingerprint(d.api_key, salt)
+        for d in desired
+        if isinstance(d.api_key, Secret)
+    }
+
+
+async def _in_use(client: EsClient, first: Plan) -> dict[str, InUse]:
+    ids = set(needs_in_use(first))
+    targets = [(c.task_type, c.inference_id) for c in first.changes if c.inference_id in ids]
+    answers = await asyncio.gather(*(_probe(client, *target) for target in targets))
+    return {inference_id: used for (_, inference_id), used in zip(targets, answers, strict=True)}
+
+
+async def _probe(client: EsClient, task_type: str, inference_id: str) -> InUse:
+    try:
+        return await client.in_use(task_type, inference_id)
+    except NotFoundError:
+        return InUse()

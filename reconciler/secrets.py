@@ -67,7 +67,7 @@ def parse_reference(value: object) -> SecretRef | None:
     """The reference a manifest value makes, or None if it is not exactly `${NAME}`."""
     if not isinstance(value, str):
         return None
-    match = REFERENCE.match(value)
+    match = REFERENCE.fullmatch(value)
     return SecretRef(match.group(1)) if match else None
 
 

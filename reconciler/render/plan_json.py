@@ -1,0 +1,74 @@
+"""The plan as a versioned JSON document; the human formats are rendered from this model.
+
+Format (`format_version` 1), documented in the README:
+
+    {"format_version": 1, "created_at": str, "server_version": str, "has_changes": bool,
+     "summary": {"create": n, "update": n, "replace": n, "delete": n, "adopt": n,
+                 "no-op": n, "blocked": n},
+     "changes": [{"inference_id", "task_type", "action", "reason", "reason_code", "drift",
+                  "adopt", "breaking", "replace_paths": [...],
+                  "in_use": {"indexes": [...], "pipelines": [...]}, "origin": "file:line:col",
+                  "fields": [{"path", "op", "before", "after", "sensitive", "drift",
+                              "computed"}]}]}
+
+A sensitive field never carries values: `before` and `after` are the string "(sensitive)".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.model import FieldChange, Plan, PlannedChange
+from reconciler.secrets import REDACTED
+
+PLAN_FORMAT_VERSION = 1
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as plain data (the single model every renderer reads)."""
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "created_at": plan.created_at,
+        "server_version": plan.server_version,
+        "has_changes": plan.has_changes,
+        "summary": plan.counts(),
+        "changes": [_change(change) for change in plan.changes],
+    }
+
+
+def _change(change: PlannedChange) -> dict[str, Any]:
+    return {
+        "inference_id": change.inference_id,
+        "task_type": change.task_type,
+        "action": change.action.value,
+        "reason": change.reason,
+        "reason_code": change.code.value if change.code else None,
+        "drift": change.drift,
+        "adopt": change.adopt,
+        "breaking": change.breaking,
+        "replace_paths": list(change.replace_paths),
+        "in_use": {
+            "indexes": list(change.in_use.indexes),
+            "pipelines": list(change.in_use.pipelines),
+        },
+        "origin": str(change.origin) if change.origin else None,
+        "fields": [_field(field) for field in change.fields],
+    }
+
+
+def _field(field: FieldChange) -> dict[str, Any]:
+    hidden = field.sensitive
+    return {
+        "path": field.path,
+        "op": field.op.value,
+        "before": REDACTED if hidden else field.before,
+        "after": REDACTED if hidden else field.after,
+        "sensitive": field.sensitive,
+        "drift": field.drift,
+        "computed": field.computed,
+    }
+
+
+def as_json(plan: Plan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=2, sort_keys=False) + "\n"

@@ -1,0 +1,52 @@
+"""The plan as Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+
+A summary table first (what a reviewer reads), field-level detail folded in `<details>`, and
+the whole bounded below GitHub's 65,536-character comment limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.render.plan_text import SYMBOLS, _field, summary_line
+
+MAX_CHARS = 60_000
+
+
+def render(model: dict[str, Any]) -> str:
+    changing = [c for c in model["changes"] if c["action"] != "no-op"]
+    title = "### reconcile plan: " + ("changes" if model["has_changes"] else "no changes")
+    lines = [title, "", f"`{summary_line(model)}` (Elasticsearch {model['server_version']})", ""]
+    if changing:
+        lines += ["| | action | endpoint | task type | reason |", "|---|---|---|---|---|"]
+        lines += [_row(change) for change in changing]
+        lines += ["", "<details><summary>Field changes</summary>", "", "```diff"]
+        for change in changing:
+            lines.extend(_detail(change))
+        lines += ["```", "", "</details>"]
+    return _bounded("\n".join(lines) + "\n")
+
+
+def _row(change: dict[str, Any]) -> str:
+    reason = change["reason"].replace("|", "\\|")
+    symbol = SYMBOLS[change["action"]]
+    flags = " ⚠ drift" if change["drift"] else ""
+    return (
+        f"| `{symbol}` | {change['action']} | `{change['inference_id']}` | "
+        f"{change['task_type']} | {reason}{flags} |"
+    )
+
+
+def _detail(change: dict[str, Any]) -> list[str]:
+    symbol = SYMBOLS[change["action"]].replace("±", "!")
+    lines = [f"{symbol} {change['action']} {change['inference_id']}"]
+    forced = set(change["replace_paths"])
+    lines += [_field(field, forced) for field in change["fields"]]
+    return lines
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_CHARS:
+        return text
+    note = "\n\n… plan truncated; run `reconcile plan --format json` for all of it.\n"
+    return text[: MAX_CHARS - len(note)] + note

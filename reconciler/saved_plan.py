@@ -1,0 +1,202 @@
+"""Saved plans (`plan --out FILE`, `apply --plan FILE`): the plan as a value, without secrets.
+
+A saved plan records every planned change in full (bodies and specs, never a key) plus digests
+of what it was computed from: the manifests (including which keys they resolve to, as an HMAC
+under a random nonce kept in the file) and the live state (endpoints and state records). Apply
+recomputes both digests and refuses a plan whose world has moved on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import UsageError
+from reconciler.model import (
+    Action,
+    DesiredEndpoint,
+    FieldChange,
+    FieldOp,
+    InUse,
+    LiveEndpoint,
+    Location,
+    Plan,
+    PlannedChange,
+    Reason,
+    StateRecord,
+)
+from reconciler.secrets import Secret
+
+KIND = "reconcile-saved-plan"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPlan:
+    plan: Plan
+    nonce: str
+    manifests_digest: str
+    live_digest: str
+
+
+def manifests_digest(desired: Sequence[DesiredEndpoint], nonce: str) -> str:
+    """What the manifests ask for, keys included as an HMAC (never the key itself)."""
+    mac = hmac.new(nonce.encode(), digestmod=hashlib.sha256)
+    for item in sorted(desired, key=lambda d: d.inference_id):
+        key = item.api_key.reveal() if isinstance(item.api_key, Secret) else str(item.api_key)
+        mac.update(_canonical([item.inference_id, item.task_type, item.body]).encode())
+        mac.update(b"\0" + key.encode() + b"\0")
+        mac.update(_canonical([item.options.protect, item.options.key_rotation]).encode())
+    return mac.hexdigest()
+
+
+def live_digest(live: Sequence[LiveEndpoint], records: Mapping[str, StateRecord]) -> str:
+    """What the server and the state store held when the plan was made."""
+    endpoints = sorted(
+        ([e.inference_id, e.task_type, e.service, e.body] for e in live), key=lambda e: e[0]
+    )
+    state = sorted(
+        [r.inference_id, r.task_type, r.owner, r.key_fingerprint, r.last_applied]
+        for r in records.values()
+    )
+    return hashlib.sha256(_canonical([endpoints, state]).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def dump(saved: SavedPlan) -> dict[str, Any]:
+    plan = saved.plan
+    return {
+        "kind": KIND,
+        "format_version": FORMAT_VERSION,
+        "created_at": plan.created_at,
+        "server_version": plan.server_version,
+        "nonce": saved.nonce,
+        "manifests_digest": saved.manifests_digest,
+        "live_digest": saved.live_digest,
+        "changes": [_dump_change(change) for change in plan.changes],
+    }
+
+
+def _dump_change(change: PlannedChange) -> dict[str, Any]:
+    return {
+        "inference_id": change.inference_id,
+        "task_type": change.task_type,
+        "action": change.action.value,
+        "reason": change.reason,
+        "code": change.code.value if change.code else None,
+        "fields": [_dump_field(f) for f in change.fields],
+        "replace_paths": list(change.replace_paths),
+        "drift": change.drift,
+        "in_use": {
+            "indexes": list(change.in_use.indexes),
+            "pipelines": list(change.in_use.pipelines),
+        },
+        "origin": _dump_origin(change.origin),
+        "body": change.body,
+        "spec": change.spec,
+        "adopt": change.adopt,
+        "breaking": change.breaking,
+    }
+
+
+def _dump_field(field: FieldChange) -> dict[str, Any]:
+    hidden = field.sensitive
+    return {
+        "path": field.path,
+        "before": None if hidden else field.before,
+        "after": None if hidden else field.after,
+        "sensitive": field.sensitive,
+        "op": field.op.value,
+        "drift": field.drift,
+        "computed": field.computed,
+    }
+
+
+def _dump_origin(origin: Location | None) -> list[Any] | None:
+    return [origin.file, origin.line, origin.column] if origin else None
+
+
+def write(path: str, saved: SavedPlan) -> None:
+    """Write atomically, readable only by the owner (plans describe infrastructure)."""
+    text = json.dumps(dump(saved), indent=2) + "\n"
+    temporary = f"{path}.tmp-{os.getpid()}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read(path: str) -> SavedPlan:
+    """Load a saved plan, or a UsageError saying why it cannot be one."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read saved plan {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != KIND:
+        raise UsageError(f"{path} is not a plan saved by `reconcile plan --out`")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise UsageError(f"{path}: saved plan format {data.get('format_version')} is not supported")
+    return load(data)
+
+
+def load(data: Mapping[str, Any]) -> SavedPlan:
+    changes = tuple(_load_change(item) for item in data["changes"])
+    plan = Plan(changes, server_version=data["server_version"], created_at=data["created_at"])
+    return SavedPlan(plan, data["nonce"], data["manifests_digest"], data["live_digest"])
+
+
+def _load_change(item: Mapping[str, Any]) -> PlannedChange:
+    origin = item.get("origin")
+    return PlannedChange(
+        inference_id=item["inference_id"],
+        task_type=item["task_type"],
+        action=Action(item["action"]),
+        reason=item["reason"],
+        fields=tuple(_load_field(f) for f in item.get("fields", ())),
+        replace_paths=tuple(item.get("replace_paths", ())),
+        drift=bool(item.get("drift")),
+        in_use=InUse(
+            tuple(item.get("in_use", {}).get("indexes", ())),
+            tuple(item.get("in_use", {}).get("pipelines", ())),
+        ),
+        origin=Location(*origin) if origin else None,
+        code=Reason(item["code"]) if item.get("code") else None,
+        body=item.get("body"),
+        spec=item.get("spec"),
+        adopt=bool(item.get("adopt")),
+        breaking=bool(item.get("breaking")),
+    )
+
+
+def _load_field(item: Mapping[str, Any]) -> FieldChange:
+    return FieldChange(
+        path=item["path"],
+        before=item.get("before"),
+        after=item.get("after"),
+        sensitive=bool(item.get("sensitive")),
+        op=FieldOp(item.get("op", "changed")),
+        drift=bool(item.get("drift")),
+        computed=bool(item.get("computed")),
+    )
