@@ -1,0 +1,466 @@
+"""One named test per plan class: create, update, replace, rotate, delete, adopt, no-op, drift,
+blocked; plus ordering, in-use and the saved-plan invariants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.defaults import capabilities
+from reconciler.diff import last_applied_spec
+from reconciler.model import (
+    Action,
+    DesiredEndpoint,
+    FieldChange,
+    InUse,
+    KeyRotation,
+    LiveEndpoint,
+    Location,
+    Options,
+    Plan,
+    PlannedChange,
+    Reason,
+    StateRecord,
+)
+from reconciler.planner import PlanOptions, needs_in_use, plan
+from reconciler.secrets import Secret
+from tests.properties.server_echo import simulate_server_echo
+
+KEY = FieldChange(path="service_settings.api_key", sensitive=True)
+
+
+def body(model: str = "text-embedding-3-small", **settings: Any) -> dict[str, Any]:
+    return {"service": "openai", "service_settings": {"model_id": model, **settings}}
+
+
+def desired(
+    id_: str, spec: dict[str, Any] | None = None, task_type: str = "text_embedding", **options: Any
+) -> DesiredEndpoint:
+    return DesiredEndpoint(
+        id_,
+        task_type,
+        spec or body(),
+        Secret("sk-canary"),
+        Options(**options),
+        Location(f"{id_}.yaml"),
+    )
+
+
+def live(
+    item: DesiredEndpoint, spec: dict[str, Any] | None = None, release: Any = (8, 18)
+) -> LiveEndpoint:
+    """What the server holds after PUT of `spec` (default: the manifest's own body)."""
+    entry = simulate_server_echo(
+        item.inference_id, item.task_type, spec or dict(item.body), release=release
+    )
+    return LiveEndpoint(item.inference_id, entry["task_type"], entry["service"], entry)
+
+
+def record(
+    item: DesiredEndpoint, server: LiveEndpoint, owner: str = "reconciler", fp: str = "fp-1"
+) -> StateRecord:
+    return StateRecord(
+        item.inference_id, server.task_type, owner, fp, last_applied_spec(item, server), "t0"
+    )
+
+
+def run(
+    wanted: list[DesiredEndpoint],
+    found: list[LiveEndpoint],
+    state: list[StateRecord],
+    *,
+    version: str = "8.18.0",
+    fingerprints: dict[str, str] | None = None,
+    in_use: dict[str, InUse] | None = None,
+    **options: Any,
+) -> Plan:
+    return plan(
+        desired=wanted,
+        desired_fingerprints=fingerprints or {item.inference_id: "fp-1" for item in wanted},
+        live=found,
+        state=state,
+        capabilities=capabilities(version),
+        in_use=in_use or {},
+        options=PlanOptions(**options),
+        created_at="2026-01-01T00:00:00Z",
+    )
+
+
+def only(result: Plan) -> PlannedChange:
+    (change,) = result.changes
+    return change
+
+
+def applied(item: DesiredEndpoint, before: dict[str, Any] | None = None, **kwargs: Any):
+    """A managed endpoint: on the server as `before` (default: as declared), in state."""
+    previous = desired(item.inference_id, before, item.task_type) if before else item
+    server = live(previous)
+    return server, record(previous, server, **kwargs)
+
+
+# --- create, no-op ----------------------------------------------------------------------------
+
+
+def test_create() -> None:
+    change = only(run([desired("emb")], [], []))
+    assert (change.action, change.code) == (Action.CREATE, Reason.CREATE)
+    assert change.body == body()
+    assert any(f.path == "service_settings.dimensions" and f.after == 1536 for f in change.fields)
+
+
+def test_create_again_when_deleted_outside_reconciler() -> None:
+    item = desired("emb")
+    _, state = applied(item)
+    change = only(run([item], [], [state]))
+    assert (change.action, change.code, change.drift) == (
+        Action.CREATE,
+        Reason.RECREATE_MISSING,
+        True,
+    )
+    assert "changed outside reconciler" in change.reason
+
+
+def test_no_op_after_apply() -> None:
+    item = desired("emb")
+    server, state = applied(item)
+    change = only(run([item], [server], [state]))
+    assert (change.action, change.code, change.fields) == (Action.NOOP, Reason.UP_TO_DATE, ())
+
+
+# --- update in place --------------------------------------------------------------------------
+
+
+def test_update_in_place_task_settings() -> None:
+    item = desired("emb", body() | {"task_settings": {"user": "new"}})
+    server, state = applied(item, body() | {"task_settings": {"user": "old"}})
+    change = only(run([item], [server], [state]))
+    assert (change.action, change.code) == (Action.UPDATE, Reason.UPDATE)
+    assert change.fields == (FieldChange("task_settings.user", "old", "new"),)
+    assert change.spec is not None and change.body is None
+
+
+def test_rate_limit_is_updated_in_place_on_9_5_but_replaced_on_9_4() -> None:
+    item = desired("emb", body(rate_limit={"requests_per_minute": 10}))
+    server, state = applied(item, body())
+    assert only(run([item], [server], [state], version="9.5.0")).action is Action.UPDATE
+    old = only(run([item], [server], [state], version="9.4.0"))
+    assert old.action is Action.REPLACE
+    assert old.replace_paths == ("service_settings.rate_limit.requests_per_minute",)
+
+
+# --- replace ----------------------------------------------------------------------------------
+
+
+def test_replace_model_id_with_reason() -> None:
+    item = desired("chat", body("gpt-4o-mini"), "completion")
+    server, state = applied(item, body("gpt-4o"))
+    change = only(run([item], [server], [state]))
+    assert (change.action, change.code) == (Action.REPLACE, Reason.REPLACE)
+    assert change.replace_paths == ("service_settings.model_id",)
+    assert change.reason == (
+        "model_id changed and the server cannot update it in place "
+        "(8.17–9.4 update API changes only api_key and task_settings)"
+    )
+    assert change.body == body("gpt-4o-mini")
+
+
+def test_replace_when_a_task_settings_key_is_removed() -> None:
+    item = desired("emb")
+    server, state = applied(item, body() | {"task_settings": {"user": "a"}})
+    change = only(run([item], [server], [state]))
+    assert change.action is Action.REPLACE
+    assert change.replace_paths == ("task_settings",)
+    assert "merges" in change.reason and "removed" in change.reason
+
+
+def test_replace_on_task_type_change() -> None:
+    item = desired("chat", body("gpt-4o"), "chat_completion")
+    server, state = applied(desired("chat", body("gpt-4o"), "completion"))
+    change = only(run([item], [server], [state]))
+    assert change.action is Action.REPLACE and change.replace_paths == ("task_type",)
+
+
+def test_replace_everything_before_8_17() -> None:
+    item = desired("emb", body() | {"task_settings": {"user": "b"}})
+    server, state = applied(item, body() | {"task_settings": {"user": "a"}})
+    change = only(run([item], [server], [state], version="8.16.0"))
+    assert change.action is Action.REPLACE
+    assert "no update API before 8.17" in change.reason
+
+
+# --- rotate key -------------------------------------------------------------------------------
+
+
+def test_rotate_key_auto_updates_in_place_on_8_17() -> None:
+    item = desired("emb")
+    server, state = applied(item)
+    change = only(run([item], [server], [state], version="8.17.0", fingerprints={"emb": "fp-2"}))
+    assert (change.action, change.code, change.fields) == (
+        Action.UPDATE,
+        Reason.ROTATE_UPDATE,
+        (KEY,),
+    )
+
+
+def test_rotate_key_auto_recreates_before_8_17() -> None:
+    item = desired("emb")
+    server, state = applied(item)
+    change = only(run([item], [server], [state], version="8.16.0", fingerprints={"emb": "fp-2"}))
+    assert (change.action, change.code) == (Action.REPLACE, Reason.ROTATE_RECREATE)
+    assert change.replace_paths == ("service_settings.api_key",)
+    assert change.reason.startswith("api_key changed and the server cannot update it in place")
+
+
+def test_rotate_key_recreate_policy_from_manifest_and_flag() -> None:
+    item = desired("emb", key_rotation=KeyRotation.RECREATE)
+    server, state = applied(item)
+    change = only(run([item], [server], [state], fingerprints={"emb": "fp-2"}))
+    assert (change.action, change.reason) == (
+        Action.REPLACE,
+        "api_key changed and key_rotation is recreate",
+    )
+    flagged = only(
+        run(
+            [desired("emb")],
+            [server],
+            [state],
+            fingerprints={"emb": "fp-2"},
+            key_rotation=KeyRotation.RECREATE,
+        )
+    )
+    assert flagged.action is Action.REPLACE
+
+
+def test_rotate_key_update_policy_is_blocked_without_update_api() -> None:
+    item = desired("emb", key_rotation=KeyRotation.UPDATE)
+    server, state = applied(item)
+    change = only(run([item], [server], [state], version="8.16.0", fingerprints={"emb": "fp-2"}))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.NO_UPDATE_API)
+
+
+def test_rotate_key_with_a_model_change_is_one_replace() -> None:
+    item = desired("chat", body("gpt-4o-mini"), "completion")
+    server, state = applied(item, body("gpt-4o"))
+    change = only(run([item], [server], [state], fingerprints={"chat": "fp-2"}))
+    assert change.action is Action.REPLACE
+    assert change.replace_paths == ("service_settings.model_id",)
+    assert KEY in change.fields
+
+
+# --- delete -----------------------------------------------------------------------------------
+
+
+def test_delete_owned_orphan_with_prune() -> None:
+    gone = desired("old")
+    server, state = applied(gone)
+    change = only(run([], [server], [state], prune=True))
+    assert (change.action, change.code, change.task_type) == (
+        Action.DELETE,
+        Reason.PRUNE,
+        "text_embedding",
+    )
+
+
+def test_owned_orphan_without_prune_is_listed_not_deleted() -> None:
+    server, state = applied(desired("old"))
+    change = only(run([], [server], [state]))
+    assert (change.action, change.code) == (Action.NOOP, Reason.ORPHAN)
+
+
+def test_orphan_already_gone_is_forgotten() -> None:
+    _, state = applied(desired("old"))
+    change = only(run([], [], [state], prune=True))
+    assert (change.action, change.code) == (Action.DELETE, Reason.FORGET)
+
+
+def test_prune_never_touches_unowned_preconfigured_or_foreign_endpoints() -> None:
+    elser = LiveEndpoint(".elser-2-elasticsearch", "sparse_embedding", "elasticsearch", {})
+    stranger = live(desired("stranger"))
+    server, theirs = applied(desired("theirs"), owner="other-repo")
+    assert run([], [elser, stranger, server], [theirs], prune=True).changes == ()
+
+
+def test_prune_never_deletes_another_service() -> None:
+    item = desired("mixed")
+    _, state = applied(item)
+    other = LiveEndpoint("mixed", "text_embedding", "elasticsearch", {"service": "elasticsearch"})
+    change = only(run([], [other], [state], prune=True))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.NOT_OPENAI)
+
+
+def test_prune_never_deletes_a_preconfigured_id() -> None:
+    item = desired(".weird")
+    server, state = applied(item)
+    change = only(run([], [server], [state], prune=True))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.PRECONFIGURED)
+
+
+# --- adopt ------------------------------------------------------------------------------------
+
+
+def test_adopt_matching_endpoint_is_a_state_write_only() -> None:
+    item = desired("emb")
+    change = only(run([item], [live(item)], []))
+    assert (change.action, change.code, change.adopt) == (Action.ADOPT, Reason.ADOPT, True)
+    assert change.body is None and "assumed" in change.reason
+
+
+def test_adopt_with_an_in_place_difference_updates() -> None:
+    item = desired("emb", body() | {"task_settings": {"user": "b"}})
+    server = live(item, body() | {"task_settings": {"user": "a"}})
+    change = only(run([item], [server], []))
+    assert (change.action, change.adopt) == (Action.UPDATE, True)
+
+
+def test_adopt_needing_a_replace_is_blocked() -> None:
+    item = desired("emb", body("text-embedding-3-large"))
+    change = only(run([item], [live(item, body())], []))
+    assert (change.action, change.code, change.adopt) == (Action.BLOCKED, Reason.UNMANAGED, True)
+    assert change.replace_paths == ("service_settings.dimensions", "service_settings.model_id")
+
+
+def test_adopt_needing_a_replace_proceeds_when_disruption_is_allowed() -> None:
+    item = desired("emb", body("text-embedding-3-large"))
+    change = only(run([item], [live(item, body())], [], allow_disruptive=True))
+    assert (change.action, change.adopt) == (Action.REPLACE, True)
+
+
+# --- drift ------------------------------------------------------------------------------------
+
+
+def test_drift_is_marked_changed_outside_reconciler() -> None:
+    item = desired("emb", body() | {"task_settings": {"user": "a"}})
+    _, state = applied(item)
+    tampered = live(item, body() | {"task_settings": {"user": "mallory"}})
+    change = only(run([item], [tampered], [state]))
+    assert (change.action, change.drift) == (Action.UPDATE, True)
+    assert change.reason.endswith("changed outside reconciler: task_settings.user")
+
+
+# --- blocked ----------------------------------------------------------------------------------
+
+
+def test_protect_blocks_replace() -> None:
+    item = desired("chat", body("gpt-4o-mini"), "completion", protect=True)
+    server, state = applied(item, body("gpt-4o"))
+    change = only(run([item], [server], [state], allow_disruptive=True))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.PROTECTED)
+    assert change.body is None and change.replace_paths == ("service_settings.model_id",)
+
+
+def test_in_use_blocks_replace_and_names_the_users() -> None:
+    item = desired("chat", body("gpt-4o-mini"), "completion")
+    server, state = applied(item, body("gpt-4o"))
+    users = {"chat": InUse(indexes=("docs",), pipelines=("ingest-a", "ingest-b"))}
+    change = only(run([item], [server], [state], in_use=users))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.IN_USE)
+    assert "in use by indexes [docs] and pipelines [ingest-a, ingest-b]" in change.reason
+
+
+def test_in_use_blocks_prune() -> None:
+    server, state = applied(desired("old"))
+    change = only(run([], [server], [state], prune=True, in_use={"old": InUse(pipelines=("p",))}))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.IN_USE)
+
+
+def test_dimension_change_under_semantic_text_is_breaking() -> None:
+    item = desired("emb", body(dimensions=256))
+    server, state = applied(item, body())
+    users = {"emb": InUse(indexes=("docs",))}
+    blocked = only(run([item], [server], [state], in_use=users))
+    assert (blocked.action, blocked.breaking) == (Action.BLOCKED, True)
+    forced = only(run([item], [server], [state], in_use=users, allow_disruptive=True))
+    assert (forced.action, forced.breaking) == (Action.REPLACE, True)
+    assert "breaks the semantic_text fields of indexes [docs]" in forced.reason
+
+
+def test_url_change_in_use_is_not_breaking() -> None:
+    item = desired("emb", body(url="http://proxy/v1"))
+    server, state = applied(item, body())
+    change = only(
+        run(
+            [item],
+            [server],
+            [state],
+            in_use={"emb": InUse(indexes=("docs",))},
+            allow_disruptive=True,
+        )
+    )
+    assert (change.action, change.breaking) == (Action.REPLACE, False)
+
+
+def test_feature_the_server_lacks_is_blocked() -> None:
+    change = only(
+        run([desired("chat", body("gpt-4o"), "chat_completion")], [], [], version="8.17.2")
+    )
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.UNSUPPORTED)
+    assert change.reason == "chat_completion needs Elasticsearch 8.18 or later (server is 8.17.2)"
+
+
+def test_another_owners_endpoint_is_blocked() -> None:
+    item = desired("emb")
+    server, state = applied(item, owner="other-repo")
+    change = only(run([item], [server], [state]))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.FOREIGN_OWNER)
+
+
+# --- the plan as a whole ----------------------------------------------------------------------
+
+
+def test_order_is_by_action_then_name() -> None:
+    keep, change_me, old = (
+        desired("b-keep"),
+        desired("c-upd", body() | {"task_settings": {"user": "x"}}),
+        desired("a-old"),
+    )
+    servers_states = [applied(keep), applied(change_me, body()), applied(old)]
+    found = [server for server, _ in servers_states]
+    state = [entry for _, entry in servers_states]
+    result = run([desired("z-new"), desired("y-new"), keep, change_me], found, state, prune=True)
+    assert [(c.action, c.inference_id) for c in result.changes] == [
+        (Action.CREATE, "y-new"),
+        (Action.CREATE, "z-new"),
+        (Action.UPDATE, "c-upd"),
+        (Action.DELETE, "a-old"),
+        (Action.NOOP, "b-keep"),
+    ]
+    assert result.counts() == {
+        "create": 2,
+        "update": 1,
+        "replace": 0,
+        "delete": 1,
+        "adopt": 0,
+        "no-op": 1,
+        "blocked": 0,
+    }
+    assert result.has_changes and result.server_version == "8.18.0"
+
+
+def test_plan_without_changes() -> None:
+    item = desired("emb")
+    server, state = applied(item)
+    result = run([item], [server], [state])
+    assert not result.has_changes and result.blocked == ()
+
+
+def test_needs_in_use_names_destructive_changes_only() -> None:
+    replaced = desired("chat", body("gpt-4o-mini"), "completion")
+    server, state = applied(replaced, body("gpt-4o"))
+    orphan_server, orphan_state = applied(desired("old"))
+    result = run(
+        [replaced, desired("new")], [server, orphan_server], [state, orphan_state], prune=True
+    )
+    assert needs_in_use(result) == ("chat", "old")
+
+
+@pytest.mark.parametrize("version", ["8.16.0", "8.18.0", "9.5.0"])
+def test_the_key_never_appears_in_a_plan(version: str, canary_key: str) -> None:
+    item = DesiredEndpoint(
+        "emb", "text_embedding", body(), Secret(canary_key), Options(), Location("e.yaml")
+    )
+    server, state = applied(desired("emb", body("text-embedding-3-large")))
+    result = run(
+        [item, desired("new")], [server], [state], version=version, fingerprints={"emb": "fp-9"}
+    )
+    assert canary_key not in repr(result)
