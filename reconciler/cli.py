@@ -226,6 +226,106 @@ def plan(
     raise typer.Exit(run_plan(command, dict(os.environ)))
 
 
+class SmokeMode(StrEnum):
+    changed = "changed"
+    all = "all"
+    none = "none"
+
+
+LockTimeoutOpt = Annotated[
+    float,
+    typer.Option("--lock-timeout", help="Seconds to wait for another writer's lock."),
+]
+
+
+@app.command()
+def apply(
+    paths: Paths,
+    target: TargetOpt = None,
+    sandbox: SandboxOpt = False,
+    ca_cert: CaCertOpt = None,
+    insecure: InsecureOpt = False,
+    state: StateOpt = None,
+    owner: OwnerOpt = "reconciler",
+    prune: PruneOpt = False,
+    allow_disruptive: DisruptiveOpt = False,
+    key_rotation: RotationOpt = None,
+    plan_file: Annotated[
+        str | None, typer.Option("--plan", help="Execute a plan saved by `plan --out`.")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="Endpoints changed at once.")
+    ] = 4,
+    lock_timeout: LockTimeoutOpt = 0.0,
+    smoke: Annotated[
+        SmokeMode, typer.Option("--smoke", help="Which endpoints to smoke-test afterwards.")
+    ] = SmokeMode.changed,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before replacing or deleting.")
+    ] = False,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="Output format of the result.")
+    ] = PlanFormat.text,
+    color: Annotated[Colour, typer.Option("--color", help="Colour the text output.")] = Colour.auto,
+) -> None:
+    """Make the target match the manifests, then smoke-test what changed.
+
+    Exit 0 when every change and smoke test succeeded, 1 otherwise.
+    """
+    from reconciler.commands import ApplyCommand, run_apply
+
+    command = ApplyCommand(
+        paths=paths,
+        connection=_connection(target, sandbox, ca_cert, insecure, state),
+        options=_plan_options(owner, prune, allow_disruptive, key_rotation),
+        concurrency=concurrency,
+        plan_file=plan_file,
+        lock_timeout=lock_timeout,
+        smoke=smoke.value,
+        yes=yes,
+        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        output_format=output_format.value,
+        colour=_colour(color),
+    )
+    raise typer.Exit(run_apply(command, dict(os.environ)))
+
+
+@app.command("smoke")
+def smoke_command(
+    paths: Paths,
+    target: TargetOpt = None,
+    sandbox: SandboxOpt = False,
+    ca_cert: CaCertOpt = None,
+    insecure: InsecureOpt = False,
+    output_format: Annotated[
+        DiagnosticFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = DiagnosticFormat.text,
+) -> None:
+    """Run a smoke-test inference against every declared endpoint. Exit 1 if any fails."""
+    from reconciler.commands import run_smoke
+
+    connection = _connection(target, sandbox, ca_cert, insecure, None)
+    raise typer.Exit(run_smoke(paths, connection, output_format.value, dict(os.environ)))
+
+
+@app.command()
+def unlock(
+    target: TargetOpt = None,
+    sandbox: SandboxOpt = False,
+    ca_cert: CaCertOpt = None,
+    insecure: InsecureOpt = False,
+    state: StateOpt = None,
+    lock_id: Annotated[
+        str | None, typer.Option("--lock-id", help="Remove the lock only if it has this id.")
+    ] = None,
+) -> None:
+    """Remove a stale state lock left by a killed apply."""
+    from reconciler.commands import run_unlock
+
+    connection = _connection(target, sandbox, ca_cert, insecure, state)
+    raise typer.Exit(run_unlock(connection, lock_id, dict(os.environ)))
+
+
 def _connection(
     target: str | None, sandbox: bool, ca_cert: str | None, insecure: bool, state: str | None
 ) -> Connection:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import typer
 
 from reconciler.connect import Connection, open_ports
 from reconciler.errors import ExitCode, ManifestError
+from reconciler.model import Action, Plan
 from reconciler.pipeline import ManifestSet, PlanResult, compute_plan, load_manifests
 from reconciler.planner import PlanOptions
 from reconciler.render.diagnostics import as_text
@@ -85,3 +89,149 @@ def save_plan(path: str, result: PlanResult) -> None:
         live_digest=saved_plan.live_digest(result.live, result.state.records),
     )
     saved_plan.write(path, saved)
+
+
+# --- apply ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyCommand:
+    paths: list[str]
+    connection: Connection
+    options: PlanOptions
+    concurrency: int = 4
+    plan_file: str | None = None
+    lock_timeout: float = 0.0
+    smoke: str = "changed"
+    yes: bool = False
+    interactive: bool = False
+    output_format: str = "text"
+    colour: bool = False
+
+
+def run_apply(command: ApplyCommand, env: Mapping[str, str]) -> int:
+    from reconciler.render import apply_report
+
+    manifests = valid_manifests(command.paths)
+    report = asyncio.run(_apply(command, manifests, env))
+    model = apply_report.report_to_dict(report)
+    if command.output_format == "json":
+        typer.echo(apply_report.as_json(model), nl=False)
+    elif command.output_format == "markdown":
+        typer.echo(apply_report.as_markdown(model), nl=False)
+    else:
+        typer.echo(apply_report.as_text(model), nl=False)
+    return ExitCode.OK if report.ok else ExitCode.ERROR
+
+
+async def _apply(command: ApplyCommand, manifests: ManifestSet, env: Mapping[str, str]) -> Any:
+    from reconciler.executor import ApplySettings
+    from reconciler.pipeline import ApplyRequest, apply_changes
+
+    progress = _Progress(command)
+    request = ApplyRequest(
+        options=command.options,
+        settings=ApplySettings(
+            owner=command.options.owner,
+            concurrency=command.concurrency,
+            allow_disruptive=command.options.allow_disruptive,
+            commit=current_commit(env),
+        ),
+        saved=_saved(command.plan_file),
+        lock_timeout=command.lock_timeout,
+        smoke=command.smoke,
+        confirm=partial(_confirm, command, progress),
+        progress=progress,
+    )
+    async with open_ports(command.connection, env) as ports:
+        return await apply_changes(manifests, ports, request)
+
+
+def _saved(path: str | None) -> Any:
+    if path is None:
+        return None
+    from reconciler import saved_plan
+
+    return saved_plan.read(path)
+
+
+def _confirm(command: ApplyCommand, progress: _Progress, plan: Plan) -> bool:
+    """Show the plan; on a terminal, ask before anything destructive unless --yes."""
+    from reconciler.render.plan_text import render
+
+    progress.total = sum(1 for c in plan.changes if c.action is not Action.NOOP)
+    model = plan_to_dict(plan)
+    stream_err = command.output_format != "text"
+    typer.echo(render(model, colour=command.colour), nl=False, err=stream_err)
+    destructive = [c for c in plan.changes if c.action in (Action.REPLACE, Action.DELETE)]
+    if not destructive or command.yes or not command.interactive:
+        return True
+    names = ", ".join(f"{c.action.value} {c.inference_id}" for c in destructive)
+    return typer.confirm(f"Apply destructive changes ({names})?", default=False)
+
+
+class _Progress:
+    """Plain progress lines as endpoints finish (stderr when stdout carries JSON)."""
+
+    def __init__(self, command: ApplyCommand) -> None:
+        self._err = command.output_format != "text"
+        self._done = 0
+        self.total = 0
+
+    def __call__(self, outcome: Any) -> None:
+        from reconciler.render.apply_report import outcome_to_dict, progress_line
+
+        self._done += 1
+        line = progress_line(outcome_to_dict(outcome), self._done, self.total or self._done)
+        typer.echo(line, err=self._err)
+
+
+def current_commit(env: Mapping[str, str]) -> str | None:
+    """The commit being applied: $GIT_COMMIT, $GITHUB_SHA, else `git rev-parse HEAD`."""
+    for name in ("GIT_COMMIT", "GITHUB_SHA"):
+        if env.get(name):
+            return env[name]
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+# --- smoke, unlock -----------------------------------------------------------------------------
+
+
+def run_smoke(
+    paths: list[str], connection: Connection, output_format: str, env: Mapping[str, str]
+) -> int:
+    from reconciler.pipeline import smoke_manifests
+    from reconciler.render import apply_report
+
+    manifests = valid_manifests(paths)
+
+    async def smoke() -> list[Any]:
+        async with open_ports(connection, env) as ports:
+            return await smoke_manifests(manifests, ports)
+
+    results = [apply_report.smoke_to_dict(r) for r in asyncio.run(smoke())]
+    if output_format == "json":
+        payload = {"format_version": 1, "ok": all(r["ok"] for r in results), "smoke": results}
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        typer.echo("\n".join(apply_report.smoke_lines(results)) or "no endpoints to test")
+    return ExitCode.OK if all(r["ok"] for r in results) else ExitCode.ERROR
+
+
+def run_unlock(connection: Connection, lock_id: str | None, env: Mapping[str, str]) -> int:
+    async def unlock() -> Any:
+        async with open_ports(connection, env) as ports:
+            return await ports.store.force_unlock(lock_id)
+
+    removed = asyncio.run(unlock())
+    if removed is None:
+        typer.echo("no lock was held")
+    else:
+        typer.echo(f"removed the lock held by {removed.describe()}")
+    return ExitCode.OK

@@ -24,6 +24,9 @@ from reconciler.sources import read_sources
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
+    from reconciler.executor import ApplyOutcome, ApplySettings, EndpointOutcome
+    from reconciler.saved_plan import SavedPlan
+    from reconciler.smoke import SmokeResult
     from reconciler.state import StateSnapshot, StateStore
 
 
@@ -149,3 +152,94 @@ async def _probe(client: EsClient, task_type: str, inference_id: str) -> InUse:
         return await client.in_use(task_type, inference_id)
     except NotFoundError:
         return InUse()
+
+
+# --- apply --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    """What apply planned, what each endpoint's change did, and what the smoke tests saw."""
+
+    plan: Plan
+    outcome: ApplyOutcome
+    smoke: tuple[SmokeResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.ok and all(result.ok for result in self.smoke)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    options: PlanOptions
+    settings: ApplySettings
+    saved: SavedPlan | None = None
+    lock_timeout: float = 0.0
+    smoke: str = "changed"  # changed | all | none
+    confirm: Callable[[Plan], bool] = lambda plan: True
+    progress: Callable[[EndpointOutcome], None] | None = None
+
+
+async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequest) -> ApplyReport:
+    """Plan (or take the saved plan), execute it under the state lock, then smoke-test."""
+    from reconciler.executor import execute
+
+    async with ports.store.lock(command="apply", timeout=request.lock_timeout):
+        planned = await compute_plan(manifests, ports, request.options)
+        chosen = _chosen_plan(planned, request.saved)
+        if not request.confirm(chosen):
+            raise UsageError("apply cancelled: nothing was changed")
+        outcome = await execute(
+            chosen,
+            desired={d.inference_id: d for d in planned.desired},
+            client=ports.client,
+            store=ports.store,
+            salt=await ports.store.salt(),
+            settings=request.settings,
+            now=ports.now,
+            progress=request.progress,
+        )
+    smoke = await _smoke(ports, planned, outcome, request.smoke)
+    return ApplyReport(chosen, outcome, tuple(smoke))
+
+
+def _chosen_plan(planned: PlanResult, saved: SavedPlan | None) -> Plan:
+    """The plan to execute: computed now, or the saved one if its world has not moved on."""
+    if saved is None:
+        return planned.plan
+    from reconciler import saved_plan
+
+    if saved_plan.manifests_digest(planned.desired, saved.nonce) != saved.manifests_digest:
+        raise UsageError("the saved plan is stale: the manifests or their keys changed since")
+    live = saved_plan.live_digest(planned.live, planned.state.records)
+    if live != saved.live_digest:
+        raise UsageError("the saved plan is stale: the server or the state changed since")
+    return saved.plan
+
+
+async def _smoke(
+    ports: Ports, planned: PlanResult, outcome: ApplyOutcome, mode: str
+) -> list[SmokeResult]:
+    if mode == "none":
+        return []
+    changed = {o.inference_id for o in outcome.outcomes if o.status == "ok"}
+    chosen = [d for d in planned.desired if mode == "all" or d.inference_id in changed]
+    return await smoke_endpoints(ports, chosen)
+
+
+async def smoke_endpoints(ports: Ports, desired: Sequence[DesiredEndpoint]) -> list[SmokeResult]:
+    """Run the smoke inference against each endpoint as it is now on the server."""
+    from reconciler.smoke import smoke_test
+
+    if not desired:
+        return []
+    live = {e.inference_id: e for e in await ports.client.list_endpoints()}
+    pairs = [(d, live.get(d.inference_id)) for d in desired]
+    return await smoke_test(ports.client, pairs)
+
+
+async def smoke_manifests(manifests: ManifestSet, ports: Ports) -> list[SmokeResult]:
+    """`reconcile smoke`: every declared endpoint, as it is on the server now."""
+    desired = resolve_keys(manifests, ports.env)
+    return await smoke_endpoints(ports, desired)

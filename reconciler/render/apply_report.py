@@ -1,0 +1,117 @@
+"""Apply results and smoke tests: one JSON model, rendered as text, JSON or Markdown.
+
+JSON (`format_version` 1): {"format_version", "ok", "plan": <plan model>, "results":
+[{"inference_id", "task_type", "action", "status", "message", "duration_ms"}], "smoke":
+[{"inference_id", "task_type", "ok", "detail", "latency_ms"}]}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.render.plan_json import plan_to_dict
+
+FORMAT_VERSION = 1
+STATUS_MARKS = {"ok": "✓", "failed": "✗", "blocked": "!", "skipped": "·"}
+
+
+def outcome_to_dict(outcome: Any) -> dict[str, Any]:
+    return {
+        "inference_id": outcome.inference_id,
+        "task_type": outcome.task_type,
+        "action": outcome.action.value,
+        "status": outcome.status,
+        "message": outcome.message,
+        "duration_ms": round(outcome.duration_ms, 1),
+    }
+
+
+def smoke_to_dict(result: Any) -> dict[str, Any]:
+    return {
+        "inference_id": result.inference_id,
+        "task_type": result.task_type,
+        "ok": result.ok,
+        "detail": result.detail,
+        "latency_ms": round(result.latency_ms, 1),
+    }
+
+
+def report_to_dict(report: Any) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "ok": report.ok,
+        "plan": plan_to_dict(report.plan),
+        "results": [outcome_to_dict(o) for o in report.outcome.outcomes if o.status != "skipped"],
+        "smoke": [smoke_to_dict(s) for s in report.smoke],
+    }
+
+
+def as_json(model: dict[str, Any]) -> str:
+    return json.dumps(model, indent=2) + "\n"
+
+
+def progress_line(outcome: dict[str, Any], done: int, total: int) -> str:
+    """One line per finished endpoint, as it finishes (plain: fit for CI logs)."""
+    mark = STATUS_MARKS.get(outcome["status"], "?")
+    head = f"[{done}/{total}] {mark} {outcome['action']} {outcome['inference_id']}"
+    tail = f" ({outcome['duration_ms']:.0f} ms)" if outcome["status"] == "ok" else ""
+    message = f": {outcome['message']}" if outcome["status"] != "ok" else ""
+    return head + tail + message
+
+
+def smoke_lines(smoke: Sequence[dict[str, Any]]) -> list[str]:
+    lines = []
+    for result in smoke:
+        mark = "✓" if result["ok"] else "✗"
+        lines.append(
+            f"  {mark} smoke {result['inference_id']} ({result['task_type']}): "
+            f"{result['detail']} ({result['latency_ms']:.0f} ms)"
+        )
+    return lines
+
+
+def as_text(model: dict[str, Any]) -> str:
+    """The closing summary of an apply (progress lines were printed as they happened)."""
+    results = model["results"]
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    lines = [
+        f"Apply: {counts.get('ok', 0)} done, {counts.get('failed', 0)} failed, "
+        f"{counts.get('blocked', 0)} blocked."
+    ]
+    lines += [
+        f"  {STATUS_MARKS[r['status']]} {r['action']} {r['inference_id']}: {r['message']}"
+        for r in results
+        if r["status"] in ("failed", "blocked")
+    ]
+    if model["smoke"]:
+        passed = sum(1 for s in model["smoke"] if s["ok"])
+        lines.append(f"Smoke tests: {passed} of {len(model['smoke'])} passed.")
+        lines += smoke_lines(model["smoke"])
+    lines.append("OK" if model["ok"] else "FAILED")
+    return "\n".join(lines) + "\n"
+
+
+def as_markdown(model: dict[str, Any]) -> str:
+    status = "succeeded" if model["ok"] else "failed"
+    lines = [
+        f"### reconcile apply {status}",
+        "",
+        "| endpoint | action | status | detail |",
+        "|---|---|---|---|",
+    ]
+    for r in model["results"]:
+        message = r["message"].replace("|", "\\|")
+        lines.append(f"| `{r['inference_id']}` | {r['action']} | {r['status']} | {message} |")
+    if model["smoke"]:
+        lines += ["", "| smoke test | task type | result | latency |", "|---|---|---|---|"]
+        for s in model["smoke"]:
+            result = ("✓ " if s["ok"] else "✗ ") + s["detail"].replace("|", "\\|")
+            lines.append(
+                f"| `{s['inference_id']}` | {s['task_type']} | {result} | "
+                f"{s['latency_ms']:.0f} ms |"
+            )
+    return "\n".join(lines) + "\n"
