@@ -12,6 +12,7 @@ lock for longer than one lease; `reconcile unlock` removes it at once.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 import os
@@ -107,21 +108,30 @@ class Lease:
     def __init__(self, locker: Locker, info: LockInfo, version: Any) -> None:
         self._locker, self.info, self._version = locker, info, version
         self._renewed_at = info.acquired_at
+        self._renewing = asyncio.Lock()  # concurrent writers renew once, not race each other
         self.released = False
 
     async def renew(self) -> None:
         """Extend the lease by its full length; `StateError` if another writer took it."""
+        async with self._renewing:
+            await self._renew()
+
+    async def renew_if_due(self) -> None:
+        """Renew once half the lease has passed since the last renewal."""
+        async with self._renewing:
+            if not self.released and self._due():
+                await self._renew()
+
+    def _due(self) -> bool:
+        return self._locker.now() >= self._renewed_at + self._locker.lease / 2
+
+    async def _renew(self) -> None:
         now = self._locker.whole_seconds()
         info = replace(self.info, expires_at=now + self._locker.lease)
         version = await self._locker.backend.renew(info, self._version)
         if version is None:
             raise StateError(await self._locker.lost_message(self.info))
         self.info, self._version, self._renewed_at = info, version, now
-
-    async def renew_if_due(self) -> None:
-        """Renew once half the lease has passed since the last renewal."""
-        if not self.released and self._locker.now() >= self._renewed_at + self._locker.lease / 2:
-            await self.renew()
 
     async def release(self) -> None:
         if self.released:

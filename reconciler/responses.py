@@ -150,6 +150,9 @@ def to_live_endpoint(entry: Mapping[str, JSON]) -> LiveEndpoint:
     """
     inference_id = entry.get("inference_id", entry.get("model_id"))
     body = {k: v for k, v in entry.items() if k not in ("inference_id", "model_id", "task_type")}
+    settings = body.get("service_settings")
+    if isinstance(settings, dict) and "api_key" in settings:  # never from a real server
+        body["service_settings"] = {k: v for k, v in settings.items() if k != "api_key"}
     return LiveEndpoint(
         inference_id=str(inference_id),
         task_type=str(entry.get("task_type")),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import secrets
 import tempfile
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.client import ConflictError, EsClient
-from reconciler.errors import NotFoundError, StateError
+from reconciler.errors import NotFoundError, ReconcilerError, StateError
 from reconciler.lock import (
     DEFAULT_LEASE,
     DEFAULT_POLL,
@@ -42,6 +43,8 @@ from reconciler.lock import (
     utc_now,
 )
 from reconciler.model import StateRecord
+
+log = logging.getLogger(__name__)
 
 STATE_INDEX = "reconciler-state"
 FORMAT = 1
@@ -140,9 +143,12 @@ class _StoreBase:
         self._lease = lease
         try:
             yield lease
-        finally:
+        except BaseException:
             self._lease = None
-            await lease.release()
+            await _release_quietly(lease)  # the body's error matters more than ours
+            raise
+        self._lease = None
+        await lease.release()
 
     async def lock_info(self) -> LockInfo | None:
         return await self._locker.current()
@@ -159,8 +165,18 @@ class _StoreBase:
         return (await self.read()).records
 
     async def _renew(self) -> None:
+        """Called before every write: a writer that lost the lock must not write."""
         if self._lease is not None:
             await self._lease.renew_if_due()
+
+
+async def _release_quietly(lease: Lease) -> None:
+    try:
+        await lease.release()
+    except ReconcilerError as error:
+        log.warning(
+            "could not release the state lock %s (it expires by itself): %s", lease.info.id, error
+        )
 
 
 # -- the index backend ---------------------------------------------------------------------
@@ -212,14 +228,14 @@ class IndexStateStore(_StoreBase):
         return str(doc.source["salt"])
 
     async def put(self, record: StateRecord) -> None:
-        await self.ensure_index()
         doc = record_to_json(record)
-        await self._client.put_doc(self.index, record.inference_id, doc, refresh="true")
         await self._renew()
+        await self.ensure_index()
+        await self._client.put_doc(self.index, record.inference_id, doc, refresh="true")
 
     async def delete(self, inference_id: str) -> None:
-        await self._client.delete_doc(self.index, inference_id, refresh="true")
         await self._renew()
+        await self._client.delete_doc(self.index, inference_id, refresh="true")
 
     async def ensure_index(self) -> None:
         """Create the index with its mapping, once (no dynamic-mapping auto-creation)."""
@@ -308,17 +324,18 @@ class FileStateStore(_StoreBase):
         return str(data["salt"])
 
     async def put(self, record: StateRecord) -> None:
+        doc = record_to_json(record)
+        await self._renew()
         data = self._load()
-        data["records"][record.inference_id] = record_to_json(record)
+        data["records"][record.inference_id] = doc
         self._lines.pop(record.inference_id, None)
         self._save(data)
-        await self._renew()
 
     async def delete(self, inference_id: str) -> None:
+        await self._renew()
         data = self._load()
         if data["records"].pop(inference_id, None) is not None:
             self._save(data)
-        await self._renew()
 
     def _load(self) -> dict[str, Any]:
         """The file's content; re-parsed only when the file changed since we last saw it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ import pytest
 
 from reconciler.client import EsClient
 from reconciler.errors import LockHeldError, StateError
+from reconciler.lock import Lease
 from reconciler.model import StateRecord
 from reconciler.sandbox import create_app
 from reconciler.secrets import Secret, fingerprint
@@ -61,7 +62,9 @@ class FakeClock:
 
 
 class Recorder(httpx.AsyncBaseTransport):
-    """Passes requests to the sandbox and keeps them, to assert on what was sent."""
+    """Passes requests to the sandbox and keeps them, to assert on what was sent.
+
+    It yields to the event loop first, as a network would: concurrent writers interleave."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
@@ -69,6 +72,7 @@ class Recorder(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        await asyncio.sleep(0)
         return await self.inner.handle_async_request(request)
 
 
@@ -109,6 +113,24 @@ def make_store(backend: str, tmp_path: Path, clock: FakeClock, es: EsClient) -> 
 @pytest.fixture
 def store(make_store: StoreFactory) -> StateStore:
     return make_store()
+
+
+Hold = Callable[..., Awaitable[Lease]]
+
+
+@pytest.fixture
+def hold() -> Iterator[Hold]:
+    """Take a lock and keep it past the statement, as a process that died would (the
+    context managers are kept alive so that garbage collection does not release them)."""
+    kept: list[Any] = []
+
+    async def take(store: StateStore, **options: Any) -> Lease:
+        manager = store.lock(**options)
+        kept.append(manager)
+        return await manager.__aenter__()
+
+    yield take
+    kept.clear()
 
 
 def record(inference_id: str = "emb", **changes: Any) -> StateRecord:
@@ -218,9 +240,9 @@ async def test_second_writer_waits_then_fails_naming_the_holder(
 
 
 async def test_second_writer_gets_the_lock_when_the_first_releases(
-    store: StateStore, make_store: StoreFactory, clock: FakeClock
+    store: StateStore, make_store: StoreFactory, clock: FakeClock, hold: Hold
 ) -> None:
-    first = await store.lock(command="one").__aenter__()
+    first = await hold(store, command="one")
 
     async def release_on_second_poll() -> None:
         if len(clock.sleeps) == 2:
@@ -233,16 +255,16 @@ async def test_second_writer_gets_the_lock_when_the_first_releases(
     assert clock.sleeps == [2.0, 2.0]
 
 
-async def test_no_wait_by_default(store: StateStore, make_store: StoreFactory) -> None:
+async def test_no_wait_by_default(store: StateStore, make_store: StoreFactory, hold: Hold) -> None:
     async with store.lock(command="one"):
         with pytest.raises(LockHeldError):
-            await make_store().lock(command="two").__aenter__()
+            await hold(make_store(), command="two")
 
 
 async def test_an_expired_lock_is_taken_over(
-    store: StateStore, make_store: StoreFactory, clock: FakeClock
+    store: StateStore, make_store: StoreFactory, clock: FakeClock, hold: Hold
 ) -> None:
-    dead = await store.lock(command="killed apply", holder="ci pid 1").__aenter__()
+    dead = await hold(store, command="killed apply", holder="ci pid 1")
     clock.advance(LEASE + 1)
     async with make_store().lock(command="next apply", holder="ci pid 2") as lease:
         assert clock.sleeps == []
@@ -253,9 +275,9 @@ async def test_an_expired_lock_is_taken_over(
 
 
 async def test_only_one_of_two_racers_takes_a_stale_lock(
-    store: StateStore, make_store: StoreFactory, clock: FakeClock
+    store: StateStore, make_store: StoreFactory, clock: FakeClock, hold: Hold
 ) -> None:
-    await store.lock(command="killed").__aenter__()
+    await hold(store, command="killed")
     clock.advance(LEASE + 1)
     racers = [make_store(), make_store()]
     backends = [r._locker.backend for r in racers]  # type: ignore[attr-defined]
@@ -286,9 +308,9 @@ async def test_writes_renew_the_lease_past_half_its_life(
         assert (await store.lock_info()) == lease.info
 
 
-async def test_force_unlock(store: StateStore, make_store: StoreFactory) -> None:
+async def test_force_unlock(store: StateStore, make_store: StoreFactory, hold: Hold) -> None:
     assert await store.force_unlock() is None
-    held = await store.lock(command="stuck", holder="gone pid 9").__aenter__()
+    held = await hold(store, command="stuck", holder="gone pid 9")
     with pytest.raises(StateError, match="not lock id nope"):
         await make_store().force_unlock("nope")
     removed = await make_store().force_unlock(held.info.id)
@@ -395,3 +417,34 @@ def test_open_state_store_picks_the_backend(tmp_path: Path) -> None:
 async def test_concurrent_puts_all_land(store: StateStore) -> None:
     await asyncio.gather(*(store.put(record(f"c{i}")) for i in range(50)))
     assert len(await store.read_all()) == 50
+
+
+async def test_concurrent_writes_renew_once(store: StateStore, clock: FakeClock) -> None:
+    async with store.lock(command="parallel apply") as lease:
+        clock.advance(LEASE * 0.75)
+        await asyncio.gather(*(store.put(record(f"p{i}")) for i in range(8)))
+        assert lease.info.expires_at == clock.now() + timedelta(seconds=LEASE)
+    assert len(await store.read_all()) == 8
+
+
+async def test_a_writer_that_lost_the_lock_does_not_write(
+    store: StateStore, make_store: StoreFactory, clock: FakeClock
+) -> None:
+    async with store.lock(command="slow apply"):
+        clock.advance(LEASE + 1)
+        async with make_store().lock(command="new apply"):
+            with pytest.raises(StateError, match="lost the state lock"):
+                await store.put(record("late"))
+    assert "late" not in await store.read_all()
+
+
+async def test_a_failed_release_does_not_hide_the_real_error(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing_release(self: Lease) -> None:
+        raise StateError("state store unreachable")
+
+    monkeypatch.setattr(Lease, "release", failing_release)
+    with pytest.raises(RuntimeError, match="apply failed"):
+        async with store.lock(command="boom"):
+            raise RuntimeError("apply failed")

@@ -648,3 +648,12 @@ async def test_concurrent_creates_ask_for_the_version_once(server: Server) -> No
             *(es.put_endpoint("completion", f"c{i}", {}, Secret("sk-x"), "30s") for i in range(5))
         )
     assert [r.method for r in server.requests].count("GET") == 1
+
+
+async def test_a_key_echoed_in_an_endpoint_is_dropped(server: Server, canary_key: str) -> None:
+    leaky = {**EMBEDDING, "service_settings": {"model_id": "m", "api_key": canary_key}}
+    server.on("GET", "/_inference/_all", ok({"endpoints": [leaky]}))
+    async with server.client() as es:
+        [endpoint] = await es.list_endpoints()
+    assert canary_key not in repr(endpoint)
+    assert endpoint.body["service_settings"] == {"model_id": "m"}
