@@ -15,10 +15,11 @@ import pytest
 from reconciler.client import ConflictError, EsClient
 from reconciler.errors import NotFoundError, PermanentApiError, TemporaryApiError
 from reconciler.retry import RetryPolicy
-from reconciler.sandbox import SandboxApp, create_app
+from reconciler.sandbox import SandboxApp
 from reconciler.sandbox.faults import FaultRule
 from reconciler.secrets import Secret
 from reconciler.target import Target
+from tests.fixtures.sandbox import make_sandbox_app
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +43,7 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 async def sandbox(sleeps: Sleeps) -> AsyncIterator[tuple[SandboxApp, EsClient]]:
-    app = create_app(openai_keys={GOOD_KEY})
+    app = make_sandbox_app(openai_keys={GOOD_KEY})
     async with client_for(app, sleeps) as es:
         yield app, es
     await app.aclose()
@@ -98,7 +99,7 @@ async def test_update_rotates_the_key(sandbox: tuple[SandboxApp, EsClient]) -> N
 async def test_put_timeout_is_sent_only_where_the_server_knows_it(
     sleeps: Sleeps, version: str
 ) -> None:
-    app = create_app(es_version=version)
+    app = make_sandbox_app(es_version=version)
     async with client_for(app, sleeps) as es:
         live = await es.put_endpoint("text_embedding", "e", EMBEDDING, Secret(GOOD_KEY), "45s")
     await app.aclose()

@@ -22,7 +22,6 @@ from reconciler.client import EsClient
 from reconciler.errors import LockHeldError, StateError
 from reconciler.lock import Lease
 from reconciler.model import StateRecord
-from reconciler.sandbox import create_app
 from reconciler.secrets import Secret, fingerprint
 from reconciler.state import (
     LOCK_ID,
@@ -33,6 +32,7 @@ from reconciler.state import (
     open_state_store,
 )
 from reconciler.target import Target
+from tests.fixtures.sandbox import make_sandbox_app
 
 pytestmark = pytest.mark.anyio
 
@@ -86,7 +86,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def recorder() -> Recorder:
-    return Recorder(httpx.ASGITransport(app=create_app()))
+    return Recorder(httpx.ASGITransport(app=make_sandbox_app()))
 
 
 @pytest.fixture
