@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -36,10 +35,12 @@ from reconciler.lock import (
     DEFAULT_LEASE,
     DEFAULT_POLL,
     Clock,
+    FileLock,
     Lease,
     Locker,
     LockInfo,
     Sleep,
+    atomic_write,
     utc_now,
 )
 from reconciler.model import StateRecord
@@ -306,7 +307,7 @@ class FileStateStore(_StoreBase):
         self.name = f"file {self.path}"
         self._cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
         self._lines: dict[str, str] = {}  # encoded records of the cached data, by id
-        backend = _FileLock(self.path.with_name(self.path.name + ".lock"))
+        backend = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._locker = Locker(
             backend, store_name=self.name, now=now, sleep=sleep, lease=lease, poll=poll
         )
@@ -351,82 +352,9 @@ class FileStateStore(_StoreBase):
         return data
 
     def _save(self, data: dict[str, Any]) -> None:
-        _atomic_write(self.path, _dump(data, self._lines))
+        atomic_write(self.path, _dump(data, self._lines))
         key = _stat_key(self.path)
         self._cache = (key, data) if key is not None else None
-
-
-class _FileLock:
-    """An exclusive lock file. Versions are lock ids; a stale lock is taken over by renaming
-    it aside first (only one racer's rename succeeds), then creating ours exclusively."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    async def create(self, info: LockInfo) -> Any | None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return None
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(info.to_json(), handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        return info.id
-
-    async def read(self) -> tuple[LockInfo, Any] | None:
-        try:
-            text = self._path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        try:
-            info = LockInfo.from_json(json.loads(text))
-        except (ValueError, AttributeError):  # half-written by a killed process
-            info = LockInfo.from_json({"holder": "unknown (unreadable lock file)"})
-        return info, info.id
-
-    async def renew(self, info: LockInfo, version: Any) -> Any | None:
-        current = await self.read()
-        if current is None or current[1] != version:
-            return None
-        _atomic_write(self._path, json.dumps(info.to_json()))
-        return info.id
-
-    async def take_over(self, info: LockInfo, stale: Any) -> Any | None:
-        if not self._set_aside(stale):
-            return None
-        return await self.create(info)
-
-    async def remove(self, version: Any | None) -> bool:
-        if version is None:
-            try:
-                self._path.unlink()
-            except FileNotFoundError:
-                return False
-            return True
-        return self._set_aside(version)
-
-    def _set_aside(self, version: Any) -> bool:
-        """Atomically move the lock away if it is still `version`; put it back otherwise."""
-        aside = self._path.with_name(f"{self._path.name}.{secrets.token_hex(6)}.old")
-        try:
-            os.rename(self._path, aside)
-        except FileNotFoundError:
-            return False
-        try:
-            ours = LockInfo.from_json(json.loads(aside.read_text(encoding="utf-8"))).id == version
-        except (ValueError, AttributeError):
-            ours = version == ""
-        if not ours:
-            _restore(aside, self._path)
-        aside.unlink(missing_ok=True)
-        return ours
-
-
-def _restore(aside: Path, path: Path) -> None:
-    with contextlib.suppress(FileExistsError):  # a new lock appeared meanwhile: it stays
-        os.link(aside, path)
 
 
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
@@ -459,33 +387,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise StateError(f"the state file {path} does not hold a JSON object")
     return data
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write a temp file in the same directory, fsync it, rename over, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # not supported on this platform
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def open_state_store(
