@@ -8,7 +8,8 @@
     └── ApiError                    the server answered with an error (sanitized body)
         ├── TemporaryApiError       429, 5xx, transport errors: worth a retry
         └── PermanentApiError       other 4xx: retrying will not help
-            └── NotFoundError       404
+            ├── NotFoundError       404
+            └── ConflictError       409: a version conflict, or an endpoint in use
 
 Anything else that escapes is a bug: exit 3, no locals printed.
 """
@@ -91,3 +92,7 @@ class PermanentApiError(ApiError):
 
 class NotFoundError(PermanentApiError):
     """The resource does not exist (404)."""
+
+
+class ConflictError(PermanentApiError):
+    """409: a version conflict (`op_type=create`, `if_seq_no`) or an endpoint in use."""

@@ -13,15 +13,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import ApiError, NotFoundError, PermanentApiError, TemporaryApiError
+from reconciler.errors import (
+    ApiError,
+    ConflictError,
+    NotFoundError,
+    PermanentApiError,
+    TemporaryApiError,
+)
 from reconciler.model import JSON, LiveEndpoint
 
 REASON_LIMIT = 500
 CAUSE_LIMIT = 300
-
-
-class ConflictError(PermanentApiError):
-    """409: a version conflict (`op_type=create`, `if_seq_no`) or an endpoint in use."""
 
 
 @dataclass(frozen=True, slots=True)
