@@ -8,11 +8,11 @@ only place in the code base that knows them, so a new ES release means editing t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
 
-from reconciler.model import JSON, Capabilities
+from reconciler.model import JSON, Capabilities, FieldChange, FieldOp, KeyRotation
 
 Release = tuple[int, int]
 """An Elasticsearch (major, minor) release; patch releases never changed these tables."""
@@ -234,3 +234,24 @@ def unsupported(body: Mapping[str, JSON], task_type: str, release: Release) -> t
 def _first(feature: str) -> str:
     major, minor = FEATURES[feature][0][0]
     return f"{major}.{minor}"
+
+
+def replace_paths(
+    fields: Iterable[FieldChange], caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
+) -> tuple[str, ...]:
+    """The paths among fields that must not or cannot change through the update API."""
+    return tuple(item.path for item in fields if not in_place(item, caps, rotation))
+
+
+def in_place(
+    change: FieldChange, caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
+) -> bool:
+    """Whether `_update` makes this change: the key (unless the policy says recreate) and the
+    release's updatable paths. Under MERGE a key can be set but not removed (ref 6.3)."""
+    if change.sensitive:
+        return caps.update_api and rotation is not KeyRotation.RECREATE
+    path = tuple(change.path.split("."))
+    for prefix, mode in updatable(caps.release).items():
+        if path[: len(prefix)] == prefix:
+            return change.op is not FieldOp.REMOVED or mode == REPLACE
+    return False

@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.defaults import REPLACE, SERVICE, unsupported, updatable, update_note
+from reconciler.defaults import SERVICE, replace_paths, unsupported, update_note
 from reconciler.diff import (
     API_KEY_PATH,
     Comparison,
@@ -330,28 +330,7 @@ def guard(
     return change
 
 
-# --- what can change in place -----------------------------------------------------------------
-
-
-def replace_paths(
-    fields: Iterable[FieldChange], caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
-) -> tuple[str, ...]:
-    """The paths among fields that must not or cannot change through the update API."""
-    return tuple(item.path for item in fields if not in_place(item, caps, rotation))
-
-
-def in_place(
-    change: FieldChange, caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
-) -> bool:
-    """Whether `_update` makes this change: the key (unless the policy says recreate) and the
-    release's updatable paths. Under MERGE a key can be set but not removed (ref 6.3)."""
-    if change.sensitive:
-        return caps.update_api and rotation is not KeyRotation.RECREATE
-    path = tuple(change.path.split("."))
-    for prefix, mode in updatable(caps.release).items():
-        if path[: len(prefix)] == prefix:
-            return change.op is not FieldOp.REMOVED or mode == REPLACE
-    return False
+# --- reasons -----------------------------------------------------------------------------------
 
 
 def replace_reason(

@@ -57,7 +57,8 @@ def service_settings(draw: st.DrawFn, task_type: str) -> dict[str, Any]:
     settings |= draw(_optional("url", urls))
     settings |= draw(_optional("organization_id", st.sampled_from(("org-1", "org-acme"))))
     settings |= draw(_optional("max_input_tokens", st.integers(1, 8191)))
-    rate = st.one_of(st.just({}), st.integers(1, 10_000).map(lambda n: {"requests_per_minute": n}))
+    rpm = st.integers(1, 10_000).map(lambda n: {"requests_per_minute": n})
+    rate: st.SearchStrategy[dict[str, int]] = st.one_of(st.just({}), rpm)
     settings |= draw(_optional("rate_limit", rate))
     if embedding:
         settings |= draw(_optional("similarity", _similarity()))
@@ -126,7 +127,8 @@ def cases(draw: st.DrawFn) -> Case:
         "service_settings": draw(service_settings(task_type)),
     }
     task = draw(task_settings(release))
-    if task or draw(st.booleans()):
+    keep_empty: bool = draw(st.booleans())
+    if task or keep_empty:
         body["task_settings"] = task
     chunking = draw(chunking_settings(release)) if task_type == "text_embedding" else None
     if chunking is not None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from deepdiff import DeepDiff
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.defaults import capabilities
 from reconciler.diff import (
+    changed_paths,
     compare,
     compare_endpoint,
     field_changes,
@@ -191,3 +193,28 @@ def test_removing_an_optional_field_is_a_change_back_to_the_default(
         assert changes, f"removing {'.'.join(path)} must show a change"
     elif path != ("service_settings", "dimensions"):  # an unknown model's default is unknowable
         assert not changes, f"removing {'.'.join(path)} (the default) must show no change"
+
+
+def deepdiff_paths(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, ...]]:
+    """deepdiff's answer, with list positions cut off (reconciler compares lists whole)."""
+    tree = DeepDiff(
+        before, after, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0
+    )
+    found = set()
+    for levels in tree.values():
+        for level in levels:
+            path = level.path(output_format="list")
+            cut = next((i for i, key in enumerate(path) if not isinstance(key, str)), len(path))
+            found.add(tuple(path[:cut]))
+    return sorted(found)
+
+
+@PROPERTY
+@given(cases(), cases())
+def test_changed_paths_agree_with_deepdiff(first: Case, second: Case) -> None:
+    before = normalize_desired(first.body, task_type=first.task_type, release=first.release)
+    after = normalize_desired(second.body, task_type=second.task_type, release=second.release)
+    assert changed_paths(before, after) == deepdiff_paths(before, after)
+    assert changed_paths(echo(first).body, echo(second).body) == deepdiff_paths(
+        dict(echo(first).body), dict(echo(second).body)
+    )

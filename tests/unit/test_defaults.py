@@ -13,14 +13,17 @@ from reconciler.defaults import (
     capabilities,
     default_chunking,
     features_used,
+    in_place,
     model_dimensions,
     parse_release,
+    replace_paths,
     separators_for,
     supports,
     unsupported,
     updatable,
     update_note,
 )
+from reconciler.model import FieldChange, FieldOp, KeyRotation
 
 
 @pytest.mark.parametrize(
@@ -66,8 +69,9 @@ def test_default_chunking_current_and_legacy_are_fresh_copies() -> None:
 
 
 def test_plaintext_separators_are_regexes_with_literal_backslashes() -> None:
-    assert separators_for("plaintext") == ["(?<!\\n)\\n\\n(?!\\n)", "(?<!\\n)\\n(?!\\n)"]
-    assert re.split(separators_for("plaintext")[0], "a\n\nb") == ["a", "b"]
+    plaintext = separators_for("plaintext")
+    assert plaintext == ["(?<!\\n)\\n\\n(?!\\n)", "(?<!\\n)\\n(?!\\n)"]
+    assert re.split(plaintext[0], "a\n\nb") == ["a", "b"]
 
 
 def test_markdown_separators_follow_separator_group_java() -> None:
@@ -168,4 +172,21 @@ def test_unsupported_names_the_first_release() -> None:
     none = {"service_settings": {}, "chunking_settings": {"strategy": "none"}}
     assert unsupported(none, "text_embedding", (9, 0)) == (
         "chunking.none needs Elasticsearch 9.1 or later",
+    )
+
+
+def test_in_place_follows_the_update_table_and_the_rotation_policy() -> None:
+    key = FieldChange("service_settings.api_key", sensitive=True)
+    assert in_place(key, capabilities("8.17.0"))
+    assert not in_place(key, capabilities("8.16.0"))
+    assert not in_place(key, capabilities("9.5.0"), KeyRotation.RECREATE)
+    user = FieldChange("task_settings.user", "a", "b")
+    assert in_place(user, capabilities("8.18.0"))
+    removed = FieldChange("task_settings.user", "a", None, op=FieldOp.REMOVED)
+    assert not in_place(removed, capabilities("9.5.0"))  # merged: a key cannot be removed
+    overlap = FieldChange("chunking_settings.sentence_overlap", 1, None, op=FieldOp.REMOVED)
+    assert in_place(overlap, capabilities("9.5.0")) and not in_place(overlap, capabilities("9.4.0"))
+    model = FieldChange("service_settings.model_id", "a", "b")
+    assert replace_paths([user, model, key], capabilities("9.5.0")) == (
+        "service_settings.model_id",
     )
