@@ -22,8 +22,6 @@ async def root(ctx: Ctx) -> Response:
 
 
 async def cluster_health(ctx: Ctx) -> Response:
-    for name in ("wait_for_status", "timeout", "level", "local", "master_timeout"):
-        ctx.param(name)
     indices = len(ctx.state.store.indices)
     body = {
         "cluster_name": "sandbox",
@@ -155,16 +153,12 @@ def _matching_pipelines(ctx: Ctx, expression: str) -> list[str]:
 
 
 async def get_pipeline(ctx: Ctx) -> Response:
-    ctx.param("summary")
-    ctx.param("master_timeout")
     names = _matching_pipelines(ctx, ctx.path_params.get("id", "*"))
     body = {name: ctx.state.store.pipelines[name] for name in names}
     return es_response(ctx, body, 200 if body else 404)
 
 
 async def delete_pipeline(ctx: Ctx) -> Response:
-    ctx.param("master_timeout")
-    ctx.param("timeout")
     pipeline_id = ctx.path_params["id"]
     names = _matching_pipelines(ctx, pipeline_id)
     if not names:

@@ -29,6 +29,13 @@ _SEARCH = frozenset(
      "ignore_unavailable", "allow_no_indices", "expand_wildcards", "typed_keys", "request_cache",
      "preference", "routing", "timeout", "search_type", "_source", "sort"}
 )  # fmt: skip
+_TIMEOUTS = frozenset({"master_timeout", "timeout"})
+_GET_PIPELINE = frozenset({"master_timeout", "summary"})
+_HEALTH = frozenset(
+    {"wait_for_status", "timeout", "level", "local", "master_timeout", "wait_for_nodes",
+     "wait_for_events", "wait_for_no_relocating_shards", "wait_for_no_initializing_shards",
+     "wait_for_active_shards", "expand_wildcards"}
+)  # fmt: skip
 _INDEX = frozenset({"wait_for_active_shards", "timeout", "master_timeout"})
 _GET_INDEX = frozenset(
     {"ignore_unavailable", "allow_no_indices", "expand_wildcards", "local", "master_timeout",
@@ -113,16 +120,11 @@ def cluster_routes() -> list[Route]:
     return [
         Route("GET", "/", cluster.root),
         Route("HEAD", "/", cluster.root),
-        Route("GET", "/_cluster/health", cluster.cluster_health),
-        Route("GET", "/_ingest/pipeline", cluster.get_pipeline),
-        Route("GET", pipeline, cluster.get_pipeline),
-        Route(
-            "PUT",
-            pipeline,
-            cluster.put_pipeline,
-            frozenset({"master_timeout", "timeout", "if_version"}),
-        ),
-        Route("DELETE", pipeline, cluster.delete_pipeline),
+        Route("GET", "/_cluster/health", cluster.cluster_health, _HEALTH),
+        Route("GET", "/_ingest/pipeline", cluster.get_pipeline, _GET_PIPELINE),
+        Route("GET", pipeline, cluster.get_pipeline, _GET_PIPELINE),
+        Route("PUT", pipeline, cluster.put_pipeline, _TIMEOUTS | {"if_version"}),
+        Route("DELETE", pipeline, cluster.delete_pipeline, _TIMEOUTS),
     ]
 
 
