@@ -1,0 +1,297 @@
+"""The server writes of one planned change: create, update, replace, delete, adopt.
+
+Each step either returns a short message saying what happened or raises a `ReconcilerError`
+whose text is already sanitized (the client redacts every key it has seen). Every write is
+read back, and the state record is written as soon as the server holds the change: a run that
+stops later never leaves an endpoint on the server that state does not know (gitops-anchors
+10-C #23, #24). Steps never decide: the planner did; `executor.py` picks the step by action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from reconciler.client import ConflictError
+from reconciler.defaults import SERVER_CHOSEN
+from reconciler.diff import compare, last_applied_spec, normalize_live, request_body, update_body
+from reconciler.errors import ApiError, NotFoundError, ReconcilerError
+from reconciler.model import JSON, DesiredEndpoint, LiveEndpoint, PlannedChange, StateRecord
+from reconciler.secrets import Secret, fingerprint
+
+if TYPE_CHECKING:
+    from reconciler.client import EsClient
+    from reconciler.state import StateStore
+
+log = logging.getLogger(__name__)
+
+PROBE_PREFIX = "reconcile-probe-"
+"""Temporary endpoints that prove a new configuration before a replace deletes the old one."""
+
+
+class StepFailed(ReconcilerError):
+    """The server refused a step or did not take what it was sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplySettings:
+    """Run-wide choices of one apply."""
+
+    owner: str = "reconciler"
+    concurrency: int = 4
+    allow_disruptive: bool = False
+    put_timeout: str | None = "60s"
+    commit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """The ports and settings every step uses."""
+
+    client: EsClient
+    store: StateStore
+    salt: str
+    settings: ApplySettings
+    now: Callable[[], datetime]
+
+
+# --- the steps --------------------------------------------------------------------------------
+
+
+async def create(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
+    """PUT the endpoint, read it back, record it, then check the server took every field."""
+    await put_new(ctx, change, desired)
+    await settle(ctx, change, desired)
+    return "created"
+
+
+async def update(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
+    """`_update` with only what changed; the server silently ignores what it cannot change
+    (reference 6.3), so the changed fields are checked on the read-back."""
+    request = update_body(change)
+    key = secret_of(desired) if request.include_api_key else None
+    if request.body or key is not None:
+        await ctx.client.update_endpoint(
+            change.task_type, change.inference_id, request.body, api_key=key
+        )
+    paths = [item.path for item in change.fields if not item.sensitive]
+    await settle(ctx, change, desired, only=paths)
+    return f"updated in place: {labels(change)}"
+
+
+async def replace(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
+    """Prove the new configuration on a probe, delete the old endpoint, create the new one."""
+    await prove(ctx, change, desired)
+    await remove_old(ctx, change)
+    try:
+        await put_new(ctx, change, desired)
+    except ReconcilerError as error:
+        why = f"deleted the old endpoint, but creating the new one failed: {error}"
+        raise StepFailed(f"{why}; run apply again to create it") from None
+    await settle(ctx, change, desired)
+    return f"replaced ({labels(change)}); the new configuration was proven first"
+
+
+async def delete(ctx: StepContext, change: PlannedChange) -> str:
+    """Delete the endpoint (a 404 counts as done), then forget its state record."""
+    gone = await delete_endpoint(ctx, change, change.task_type)
+    await ctx.store.delete(change.inference_id)
+    return "already gone from the server; state record removed" if gone else "deleted"
+
+
+async def adopt(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
+    """No server write: read the endpoint back and record it as ours."""
+    live = await ctx.client.get_endpoint(change.task_type, change.inference_id)
+    await record(ctx, desired, live)
+    return "adopted into state (no server write)"
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
+async def put_new(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> None:
+    """PUT the planned body (the client reads back before retrying a failed create)."""
+    await ctx.client.put_endpoint_safely(
+        change.task_type,
+        change.inference_id,
+        body_of(change, desired),
+        secret_of(desired),
+        ctx.settings.put_timeout,
+    )
+
+
+async def settle(
+    ctx: StepContext,
+    change: PlannedChange,
+    desired: DesiredEndpoint,
+    *,
+    only: Iterable[str] | None = None,
+) -> None:
+    """Read back, record (the change is on the server, even if incomplete), then verify."""
+    live = await ctx.client.get_endpoint(change.task_type, change.inference_id)
+    await record(ctx, desired, live)
+    missed = mismatches(change.spec or {}, desired, live, only=only)
+    if missed:
+        raise StepFailed(f"the server did not take: {', '.join(missed)}")
+
+
+async def prove(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> None:
+    """PUT a temporary probe with the new body and key: the server validates both upstream
+    (reference 3). A refusal stops the replace before the old endpoint is touched."""
+    probe = probe_id()
+    try:
+        await ctx.client.put_endpoint_safely(
+            change.task_type,
+            probe,
+            body_of(change, desired),
+            secret_of(desired),
+            ctx.settings.put_timeout,
+        )
+    except ApiError as error:
+        why = f"the new configuration was refused; {change.inference_id} was left as it was"
+        raise StepFailed(f"{why}: {error}") from None
+    finally:
+        await discard_probe(ctx.client, change.task_type, probe)
+
+
+async def discard_probe(client: EsClient, task_type: str, probe: str) -> None:
+    """Always try to delete the probe; one left behind is logged, never fatal."""
+    try:
+        await client.delete_endpoint(task_type, probe)
+    except NotFoundError:
+        return
+    except ApiError as error:
+        log.warning("could not delete the probe endpoint %s: %s", probe, error)
+
+
+async def remove_stray_probes(client: EsClient, live: Iterable[LiveEndpoint]) -> list[str]:
+    """Delete the probes a killed apply left behind (ours by their name); their ids."""
+    stray = [e for e in live if e.inference_id.startswith(PROBE_PREFIX)]
+    for endpoint in stray:
+        await discard_probe(client, endpoint.task_type, endpoint.inference_id)
+    return [endpoint.inference_id for endpoint in stray]
+
+
+async def remove_old(ctx: StepContext, change: PlannedChange) -> None:
+    """Delete the endpoint being replaced, under its live task type."""
+    await delete_endpoint(ctx, change, live_task_type(change))
+
+
+async def delete_endpoint(ctx: StepContext, change: PlannedChange, task_type: str) -> bool:
+    """DELETE, forced only when disruption was allowed and it is in use; True if already gone.
+
+    A 409 means something started using it after planning: fail, naming what uses it."""
+    force = ctx.settings.allow_disruptive and bool(change.in_use)
+    try:
+        await ctx.client.delete_endpoint(task_type, change.inference_id, force=force)
+    except NotFoundError:
+        return True
+    except ConflictError as error:
+        raise StepFailed(f"in use, not deleted: {error}") from None
+    return False
+
+
+async def record(ctx: StepContext, desired: DesiredEndpoint, live: LiveEndpoint) -> None:
+    """Write the state record: owner, key fingerprint, last-applied spec, time, commit."""
+    key_fingerprint = await asyncio.to_thread(fingerprint, secret_of(desired), ctx.salt)
+    await ctx.store.put(
+        StateRecord(
+            inference_id=live.inference_id,
+            task_type=live.task_type,
+            owner=ctx.settings.owner,
+            key_fingerprint=key_fingerprint,
+            last_applied=last_applied_spec(desired, live),
+            applied_at=ctx.now().isoformat(),
+            commit=ctx.settings.commit,
+        )
+    )
+
+
+# --- pure helpers -----------------------------------------------------------------------------
+
+
+def mismatches(
+    spec: Mapping[str, JSON],
+    desired: DesiredEndpoint,
+    live: LiveEndpoint,
+    *,
+    only: Iterable[str] | None = None,
+) -> list[str]:
+    """Paths where the read-back differs from the planned target, ignoring the values the
+    server chose for what the manifest left unset; `only` narrows to the changed paths."""
+    expected = without_server_choices(spec, desired)
+    found = normalize_live(live.body, task_type=live.task_type)
+    paths = [item.path for item in compare(expected, found, None).changes]
+    if only is None:
+        return paths
+    wanted = tuple(only)
+    return [path for path in paths if any(related(path, other) for other in wanted)]
+
+
+def without_server_choices(spec: Mapping[str, JSON], desired: DesiredEndpoint) -> dict[str, Any]:
+    """The spec minus server-chosen paths (`dimensions`) the manifest does not set."""
+    raw = normalize_live(desired.body, task_type=desired.task_type)
+    expected: dict[str, Any] = {key: _copy(value) for key, value in spec.items()}
+    for path in SERVER_CHOSEN.get(str(expected.get("task_type", "")), ()):
+        if not _has(raw, path):
+            _drop(expected, path)
+    return expected
+
+
+def related(path: str, other: str) -> bool:
+    """Whether one dotted path is the other or lies under it."""
+    return path == other or path.startswith(other + ".") or other.startswith(path + ".")
+
+
+def live_task_type(change: PlannedChange) -> str:
+    """The task type the live endpoint has: a replace may be changing it."""
+    moved = next((item for item in change.fields if item.path == "task_type"), None)
+    return str(moved.before) if moved is not None and moved.before else change.task_type
+
+
+def labels(change: PlannedChange) -> str:
+    """The changed fields, the key shown only as changed."""
+    names = ("api_key (sensitive)" if item.sensitive else item.path for item in change.fields)
+    return ", ".join(dict.fromkeys(names)) or "no field"
+
+
+def body_of(change: PlannedChange, desired: DesiredEndpoint) -> Mapping[str, JSON]:
+    return change.body if change.body is not None else request_body(desired)
+
+
+def secret_of(desired: DesiredEndpoint) -> Secret:
+    if not isinstance(desired.api_key, Secret):
+        raise StepFailed(f"the api_key of {desired.inference_id} is not resolved")
+    return desired.api_key
+
+
+def probe_id() -> str:
+    return PROBE_PREFIX + secrets.token_hex(4)
+
+
+def _has(spec: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    value: Any = spec
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return False
+        value = value[key]
+    return True
+
+
+def _drop(spec: dict[str, Any], path: tuple[str, ...]) -> None:
+    parent: Any = spec
+    for key in path[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+    if isinstance(parent, dict):
+        parent.pop(path[-1], None)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _copy(item) for key, item in value.items()}
+    return list(value) if isinstance(value, list | tuple) else value

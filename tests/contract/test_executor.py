@@ -1,0 +1,522 @@
+"""The executor against the in-process sandbox: every action, failures, faults, secrets.
+
+Plans come from the real planner (`pipeline.compute_plan`); assertions are on what the
+server and the state store end up holding, not only on the outcomes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from reconciler.executor import ApplyOutcome, remove_stray_probes
+from reconciler.executor_steps import PROBE_PREFIX
+from reconciler.model import Action, Reason
+from reconciler.sandbox.faults import FaultRule
+from reconciler.secrets import Secret, fingerprint
+from reconciler.state import STATE_INDEX
+from tests.contract.apply_harness import KEY_VAR, NOW, Harness, actions, by_id, harness, manifest
+
+pytestmark = pytest.mark.anyio
+
+OLD_KEY = "sk-old-0123456789abcdef0123"
+NEW_KEY = "sk-new-fedcba9876543210fedc"
+
+
+async def _created(h: Harness, *docs: dict[str, object], key: str = OLD_KEY) -> ApplyOutcome:
+    h.env[KEY_VAR] = key
+    h.write(*docs)
+    outcome = await h.apply()
+    assert outcome.ok, outcome
+    return outcome
+
+
+def _no_probes(live: Mapping[str, object]) -> bool:
+    return not any(name.startswith(PROBE_PREFIX) for name in live)
+
+
+# --- create ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["file", "index"])
+async def test_create_reads_back_verifies_and_records_state(tmp_path: Path, backend: str) -> None:
+    async with harness(tmp_path, backend=backend) as h:
+        h.env[KEY_VAR] = OLD_KEY
+        h.write(manifest("emb", settings={"dimensions": 64}), manifest("chat", "chat_completion"))
+
+        outcome = await h.execute(await h.plan(), commit="abc123")
+
+        assert outcome.ok
+        assert {(o.inference_id, o.status, o.message) for o in outcome.outcomes} == {
+            ("chat", "ok", "created"),
+            ("emb", "ok", "created"),
+        }
+        live = await h.live()
+        assert live["emb"].body["service_settings"]["dimensions"] == 64
+        records = await h.store.read_all()
+        salt = await h.store.salt()
+        record = records["emb"]
+        assert record.owner == "reconciler" and record.commit == "abc123"
+        assert record.applied_at == NOW.isoformat()
+        assert record.key_fingerprint == fingerprint(Secret(OLD_KEY), salt)
+        assert record.last_applied["service_settings"]["dimensions"] == 64
+        assert not (await h.plan()).plan.has_changes  # converged
+
+
+async def test_create_fails_loudly_when_the_server_does_not_take_a_field(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.env[KEY_VAR] = OLD_KEY
+        h.write(manifest("emb", task={"user": "alice"}))
+        result = await h.plan()
+        change = result.plan.changes[0]
+        lying = dataclasses.replace(
+            change, spec={**(change.spec or {}), "task_settings": {"user": "bob"}}
+        )
+        plan = dataclasses.replace(result.plan, changes=(lying,))
+
+        outcome = await h.execute(result, plan)
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed"
+        assert failed.message == "the server did not take: task_settings.user"
+        assert "emb" in await h.store.read_all()  # ours, even if incomplete: never orphaned
+
+
+async def test_a_failed_create_does_not_stop_the_others(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.env.update({KEY_VAR: OLD_KEY, "BAD_KEY": NEW_KEY})
+        h.app.keys.revoke(NEW_KEY)
+        bad = manifest("bad")
+        bad["service_settings"]["api_key"] = "${BAD_KEY}"
+        h.write(manifest("good"), bad, manifest("also-good", "completion"))
+
+        outcome = await h.apply()
+
+        status = {o.inference_id: o.status for o in outcome.outcomes}
+        assert status == {"also-good": "ok", "bad": "failed", "good": "ok"}
+        assert not outcome.ok
+        assert "validation call to service" in by_id(outcome)["bad"].message
+        assert set(await h.live()) == {"also-good", "good"}
+        assert set(await h.store.read_all()) == {"also-good", "good"}
+
+
+# --- update ---------------------------------------------------------------------------------
+
+
+async def test_update_of_task_settings_user(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", task={"user": "alice"}))
+        h.write(manifest("emb", task={"user": "bob"}))
+        result = await h.plan()
+        assert actions(result) == {"emb": Action.UPDATE}
+
+        outcome = await h.execute(result)
+
+        assert (
+            outcome.ok and by_id(outcome)["emb"].message == "updated in place: task_settings.user"
+        )
+        assert (await h.live())["emb"].body["task_settings"] == {"user": "bob"}
+        assert ("PUT", "/_inference/text_embedding/emb/_update") in h.recorder.calls
+        record = (await h.store.read_all())["emb"]
+        assert record.last_applied["task_settings"] == {"user": "bob"}
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_update_that_the_server_silently_ignores_fails_loudly(tmp_path: Path) -> None:
+    """8.17–9.4 ignore service-settings keys in `_update` (reference 6.3): the read-back shows."""
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb"))
+        h.write(manifest("emb", settings={"rate_limit": {"requests_per_minute": 42}}))
+        result = await h.plan()
+        change = result.plan.changes[0]
+        assert change.action is Action.REPLACE  # the planner knows better
+        forced = dataclasses.replace(change, action=Action.UPDATE, body=None)
+
+        outcome = await h.execute(result, dataclasses.replace(result.plan, changes=(forced,)))
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed"
+        assert "did not take: service_settings.rate_limit.requests_per_minute" in failed.message
+
+
+async def test_update_exhausting_5xx_retries_fails_then_converges(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", task={"user": "alice"}))
+        h.write(manifest("emb", task={"user": "bob"}))
+        rule = h.app.faults.add(FaultRule(method="PUT", path="/_inference/*/_update", status=503))
+
+        outcome = await h.apply()
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed" and "gave up after 5 attempts" in failed.message
+        h.app.faults.remove(rule)
+        await h.converge()
+        assert (await h.live())["emb"].body["task_settings"] == {"user": "bob"}
+
+
+# --- key rotation ---------------------------------------------------------------------------
+
+
+async def test_key_rotation_by_update_where_the_server_has_the_update_api(tmp_path: Path) -> None:
+    async with harness(tmp_path, es_version="9.1.0") as h:
+        await _created(h, manifest("emb"), manifest("chat", "chat_completion"))
+        h.env[KEY_VAR] = NEW_KEY
+        result = await h.plan()
+        assert {c.code for c in result.plan.changes} == {Reason.ROTATE_UPDATE}
+        h.app.keys.revoke(OLD_KEY)
+
+        outcome = await h.execute(result)
+
+        assert outcome.ok, outcome
+        assert {o.message for o in outcome.outcomes} == {"updated in place: api_key (sensitive)"}
+        assert all(r.ok for r in await h.smoke()), await h.smoke()
+        salt = await h.store.salt()
+        for record in (await h.store.read_all()).values():
+            assert record.key_fingerprint == fingerprint(Secret(NEW_KEY), salt)
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_key_rotation_by_recreate_where_the_server_has_no_update_api(tmp_path: Path) -> None:
+    async with harness(tmp_path, es_version="8.16.0") as h:
+        await _created(h, manifest("emb"), manifest("done", "completion"))
+        h.env[KEY_VAR] = NEW_KEY
+        result = await h.plan()
+        assert {c.code for c in result.plan.changes} == {Reason.ROTATE_RECREATE}
+        h.app.keys.revoke(OLD_KEY)
+
+        outcome = await h.execute(result)
+
+        assert outcome.ok, outcome
+        assert all(o.action is Action.REPLACE for o in outcome.outcomes)
+        assert all(r.ok for r in await h.smoke())
+        assert _no_probes(await h.live())
+        assert not (await h.plan()).plan.has_changes
+
+
+# --- replace --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"settings": {"model_id": "text-embedding-3-large"}},
+        {"reconcile": {"key_rotation": "recreate"}},
+    ],
+    ids=["model-and-key", "key-recreate"],
+)
+async def test_replace_with_a_bad_new_key_leaves_the_old_endpoint_serving(
+    tmp_path: Path, change: dict[str, object]
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb"))
+        before = (await h.store.read_all())["emb"]
+        h.env[KEY_VAR] = NEW_KEY
+        h.app.keys.revoke(NEW_KEY)
+        h.write(manifest("emb", **change))  # type: ignore[arg-type]
+        result = await h.plan()
+        assert actions(result) == {"emb": Action.REPLACE}
+
+        outcome = await h.execute(result)
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed"
+        assert "the new configuration was refused; emb was left as it was" in failed.message
+        live = await h.live()
+        assert live["emb"].body["service_settings"]["model_id"] == "text-embedding-3-small"
+        assert _no_probes(live)
+        assert (await h.store.read_all())["emb"] == before
+        h.env[KEY_VAR] = OLD_KEY  # the old endpoint still answers with its own key
+        assert [r.ok for r in await h.smoke()] == [True]
+
+
+async def test_replace_of_an_immutable_field(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 64}))
+        h.write(manifest("emb", settings={"dimensions": 32}))
+        result = await h.plan()
+        assert actions(result) == {"emb": Action.REPLACE}
+
+        outcome = await h.execute(result)
+
+        assert outcome.ok, outcome
+        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 32
+        assert (await h.store.read_all())["emb"].last_applied["service_settings"][
+            "dimensions"
+        ] == 32
+        assert _no_probes(await h.live())
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_replace_in_use_is_forced_only_when_disruption_is_allowed(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 64}))
+        mapping = {
+            "mappings": {"properties": {"text": {"type": "semantic_text", "inference_id": "emb"}}}
+        }
+        assert (await h.raw("PUT", "/docs", mapping)).status_code == 200
+        h.write(manifest("emb", settings={"dimensions": 32}))
+        assert actions(await h.plan()) == {"emb": Action.BLOCKED}
+
+        result = await h.plan(allow_disruptive=True)
+        outcome = await h.execute(result, allow_disruptive=True)
+
+        assert outcome.ok, outcome
+        assert ("DELETE", "/_inference/text_embedding/emb") in h.recorder.calls
+        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 32
+
+
+async def test_replace_that_changes_the_task_type_deletes_under_the_old_one(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("flex"))
+        h.write(manifest("flex", "completion"))
+        result = await h.plan_without_in_use()  # compute_plan's dry run 400s here (see report)
+        assert actions(result) == {"flex": Action.REPLACE}
+
+        outcome = await h.execute(result)
+
+        assert outcome.ok, outcome
+        assert ("DELETE", "/_inference/text_embedding/flex") in h.recorder.calls
+        assert (await h.live())["flex"].task_type == "completion"
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_stray_probes_of_a_killed_apply_are_removed(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb"))
+        body = {"service": "openai", "service_settings": {"model_id": "gpt-4o-mini"}}
+        await h.client.put_endpoint("completion", PROBE_PREFIX + "0badc0de", body, Secret(OLD_KEY))
+
+        removed = await remove_stray_probes(h.client, (await h.live()).values())
+
+        assert removed == [PROBE_PREFIX + "0badc0de"]
+        assert set(await h.live()) == {"emb"}
+
+
+# --- delete ---------------------------------------------------------------------------------
+
+
+async def test_delete_in_use_is_refused_then_forced(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb"))
+        mapping = {
+            "mappings": {"properties": {"text": {"type": "semantic_text", "inference_id": "emb"}}}
+        }
+        assert (await h.raw("PUT", "/docs", mapping)).status_code == 200
+        h.write()
+
+        refused = await h.apply({"prune": True})
+
+        assert by_id(refused)["emb"].status == "blocked" and not refused.ok
+        assert "in use by indexes [docs]" in by_id(refused)["emb"].message
+        assert "emb" in await h.live()
+
+        forced = await h.apply({"prune": True, "allow_disruptive": True}, allow_disruptive=True)
+
+        assert forced.ok and by_id(forced)["emb"].message == "deleted"
+        assert "emb" not in await h.live()
+        assert "emb" not in await h.store.read_all()
+
+
+async def test_delete_that_became_in_use_after_planning_fails_naming_its_users(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb"))
+        h.write()
+        result = await h.plan(prune=True)
+        assert actions(result) == {"emb": Action.DELETE}
+        pipeline = {"processors": [{"inference": {"model_id": "emb", "input_output": []}}]}
+        assert (await h.raw("PUT", "/_ingest/pipeline/embed", pipeline)).status_code == 200
+
+        outcome = await h.execute(result)
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed"
+        assert failed.message.startswith("in use, not deleted:") and "[embed]" in failed.message
+        assert "emb" in await h.live() and "emb" in await h.store.read_all()
+
+
+async def test_delete_of_an_endpoint_already_gone_forgets_its_record(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb"))
+        await h.client.delete_endpoint("text_embedding", "emb")
+        h.write()
+        result = await h.plan(prune=True)
+        assert [c.code for c in result.plan.changes] == [Reason.FORGET]
+
+        outcome = await h.execute(result)
+
+        assert by_id(outcome)["emb"].message == "already gone from the server; state record removed"
+        assert await h.store.read_all() == {}
+
+
+# --- adopt, blocked, no-op --------------------------------------------------------------------
+
+
+async def test_adopt_writes_state_only(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.env[KEY_VAR] = OLD_KEY
+        await h.client.put_endpoint(
+            "text_embedding",
+            "emb",
+            {"service": "openai", "service_settings": {"model_id": "text-embedding-3-small"}},
+            Secret(OLD_KEY),
+        )
+        h.write(manifest("emb"))
+        result = await h.plan()
+        assert actions(result) == {"emb": Action.ADOPT}
+        upstream_calls, writes = len(h.app.upstream_log), len(h.recorder.writes())
+
+        outcome = await h.execute(result)
+
+        assert (
+            outcome.ok and by_id(outcome)["emb"].message == "adopted into state (no server write)"
+        )
+        assert len(h.recorder.writes()) == writes and len(h.app.upstream_log) == upstream_calls
+        record = (await h.store.read_all())["emb"]
+        assert record.key_fingerprint == fingerprint(Secret(OLD_KEY), await h.store.salt())
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_blocked_fails_the_apply_and_no_op_is_skipped_quietly(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("same"), manifest("emb", settings={"dimensions": 64}))
+        h.write(
+            manifest("same"),
+            manifest("emb", settings={"dimensions": 32}, reconcile={"protect": True}),
+        )
+        h.progress.clear()
+
+        outcome = await h.apply()
+
+        assert {(o.inference_id, o.status) for o in outcome.outcomes} == {
+            ("emb", "blocked"),
+            ("same", "skipped"),
+        }
+        assert not outcome.ok
+        assert [o.inference_id for o in h.progress] == ["emb"]
+        assert "protect: true" in by_id(outcome)["emb"].message
+
+
+# --- ordering and concurrency -------------------------------------------------------------
+
+
+async def test_phases_run_in_order_creates_then_replaces_then_deletes(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("gone"), manifest("swap", settings={"dimensions": 64}))
+        h.write(
+            manifest("swap", settings={"dimensions": 32}), manifest("zz-new"), manifest("aa-new")
+        )
+        result = await h.plan(prune=True)
+        h.progress.clear()
+
+        outcome = await h.execute(result, concurrency=8)
+
+        assert outcome.ok, outcome
+        order = [(o.action, o.inference_id) for o in h.progress]
+        assert [a for a, _ in order] == [
+            Action.CREATE,
+            Action.CREATE,
+            Action.REPLACE,
+            Action.DELETE,
+        ]
+        assert [o.inference_id for o in outcome.outcomes] == ["aa-new", "zz-new", "swap", "gone"]
+
+
+async def test_concurrency_bounds_the_requests_in_flight(tmp_path: Path) -> None:
+    async with harness(tmp_path, latency_ms=5) as h:
+        h.env[KEY_VAR] = OLD_KEY
+        h.write(*(manifest(f"e{i}", "completion") for i in range(8)))
+        result = await h.plan()
+        h.recorder.peak = 0
+
+        outcome = await h.execute(result, concurrency=2)
+
+        assert outcome.ok and len(outcome.outcomes) == 8
+        assert h.recorder.peak == 2
+
+
+# --- faults ---------------------------------------------------------------------------------
+
+
+async def test_a_429_storm_still_converges(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        h.env[KEY_VAR] = OLD_KEY
+        h.write(*(manifest(f"e{i}", "completion") for i in range(6)), manifest("emb"))
+        result = await h.plan()
+        h.app.faults.add(FaultRule(path="/_inference/*", status=429, retry_after=1, count=25))
+
+        first = await h.execute(result)
+        await h.converge()
+
+        assert len(first.outcomes) == 7 and not first.ok  # some gave up: the rerun finishes
+        assert set(await h.live()) == {*(f"e{i}" for i in range(6)), "emb"}
+        assert all(r.ok for r in await h.smoke())
+        assert h.sleeps  # the client backed off (Retry-After honoured, capped in tests)
+
+
+async def test_5xx_on_creates_and_deletes_still_converges(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("old1"), manifest("old2"))
+        h.write(*(manifest(f"e{i}") for i in range(4)))
+        result = await h.plan(prune=True)
+        h.app.faults.add(FaultRule(method="PUT", path="/_inference/*", status=502, count=9))
+        h.app.faults.add(FaultRule(method="DELETE", path="/_inference/*", status=500, count=7))
+
+        first = await h.execute(result)
+        await h.converge(prune=True)
+
+        assert len(first.outcomes) == 6 and not first.ok
+
+        assert set(await h.live()) == {f"e{i}" for i in range(4)}
+        assert set(await h.store.read_all()) == {f"e{i}" for i in range(4)}
+
+
+# --- secrets --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["file", "index"])
+async def test_a_canary_key_never_appears_in_outcomes_or_state(
+    tmp_path: Path, backend: str, canary_key: str
+) -> None:
+    echo = {
+        "error": {"type": "status_exception", "reason": f"refused key {canary_key}"},
+        "status": 400,
+    }
+    async with harness(tmp_path, backend=backend) as h:
+        h.env[KEY_VAR] = canary_key
+        h.write(manifest("emb", settings={"dimensions": 64}), manifest("chat", "chat_completion"))
+        h.app.faults.add(
+            FaultRule(method="PUT", path="/_inference/*/emb", status=400, body=echo, count=1)
+        )
+
+        first = await h.apply()
+        assert by_id(first)["emb"].status == "failed"
+        await h.converge()
+        h.write(manifest("emb", settings={"dimensions": 32}), manifest("chat", "chat_completion"))
+        h.app.faults.add(
+            FaultRule(
+                method="PUT", path="/_inference/*/reconcile-probe-*", status=400, body=echo, count=1
+            )
+        )
+        replaced = await h.apply()
+        assert by_id(replaced)["emb"].status == "failed"
+        await h.converge()
+
+        seen = repr([first, replaced, h.progress]) + await _state_text(h, tmp_path)
+        assert canary_key not in seen
+        assert "(sensitive)" in by_id(first)["emb"].message
+
+
+async def _state_text(h: Harness, tmp_path: Path) -> str:
+    path = tmp_path / "state.json"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    docs, _ = await h.client.search(STATE_INDEX, None, 100)
+    return json.dumps([d.source for d in docs])
