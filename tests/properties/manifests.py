@@ -21,6 +21,12 @@ EMBEDDING_MODELS = (
     "acme-embed",
 )
 CHAT_MODELS = ("gpt-4o", "gpt-4o-mini", "acme-chat")
+DIMENSIONS = {
+    "text-embedding-3-small": (64, 256, 768, 1536),
+    "text-embedding-3-large": (64, 256, 1536, 3072),
+    "acme-embed": (64, 768, 3072),
+}
+"""`dimensions` the upstream honours per model (none for ada-002; at most the model's size)."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,9 @@ def service_settings(draw: st.DrawFn, task_type: str) -> dict[str, Any]:
     settings |= draw(_optional("rate_limit", rate))
     if embedding:
         settings |= draw(_optional("similarity", _similarity()))
-        if model != "text-embedding-ada-002":
-            settings |= draw(_optional("dimensions", st.sampled_from((64, 256, 768, 1536, 3072))))
+        sizes = DIMENSIONS.get(model, ())
+        if sizes:
+            settings |= draw(_optional("dimensions", st.sampled_from(sizes)))
     return settings
 
 
