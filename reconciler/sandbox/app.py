@@ -109,7 +109,10 @@ class SandboxApp:
         client = self._clients.get(loop)
         if client is None:
             network = self.config.network_transport or httpx.AsyncHTTPTransport
-            local = {OPENAI_HOST: FaultMiddleware(self.upstream, self.faults), SELF_HOST: self}
+            local: dict[str, ASGIApp] = {
+                OPENAI_HOST: FaultMiddleware(self.upstream, self.faults),
+                SELF_HOST: self,
+            }
             transport = _RoutingTransport(local, network())
             client = httpx.AsyncClient(transport=transport, timeout=None)
             self._clients[loop] = client

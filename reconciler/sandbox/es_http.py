@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .es_errors import EsError, body_required
+from .es_filter_path import apply_filter_path
 
 if TYPE_CHECKING:
     from .es_state import EsState
@@ -181,6 +182,8 @@ def es_response(
     ctx: Ctx | None, data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     pretty = ctx is not None and ctx.query.get("pretty") in ("", "true")
+    if ctx is not None and ctx.query.get("filter_path"):
+        data = apply_filter_path(data, ctx.query["filter_path"])
     text = json.dumps(data, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
     media = content_type(ctx.compatible_with if ctx is not None else None)
     all_headers = {**PRODUCT_HEADER, **(headers or {})}

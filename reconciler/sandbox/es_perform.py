@@ -67,6 +67,10 @@ def _unknown_field(ctx: Ctx, parser_name: str, key: str) -> EsError:
 def _inputs(body: dict[str, Any], task_type: str) -> list[str]:
     """`InferenceAction.Request.validate` (reference 7.1)."""
     value = body.get("input")
+    if value is not None and not isinstance(value, str | list):
+        raise EsError(
+            400, "x_content_parse_exception", "[inference_request] failed to parse field [input]"
+        )
     errors = []
     if value is None:
         errors.append("Field [input] cannot be null")
@@ -82,7 +86,7 @@ def _inputs(body: dict[str, Any], task_type: str) -> list[str]:
     if errors:
         text = "".join(f"{i}: {m};" for i, m in enumerate(errors, start=1))
         raise EsError(400, "action_request_validation_exception", f"Validation Failed: {text}")
-    return [value] if isinstance(value, str) else [str(v) for v in value]
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
 
 
 def _openai_record(ctx: Ctx) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -166,7 +167,7 @@ def sort_docs(docs: list[Doc], sort: Any) -> list[tuple[Doc, list[Any] | None]]:
     keys = _sort_keys(sort)
     out = list(docs)
     for field, order in reversed(keys):
-        out.sort(key=lambda d, f=field: _sort_value(d, f), reverse=order == "desc")
+        out.sort(key=functools.partial(_sort_value, field=field), reverse=order == "desc")
     return [(d, [_raw_sort_value(d, f) for f, _ in keys]) for d in out]
 
 
@@ -190,7 +191,7 @@ def _raw_sort_value(doc: Doc, field: str) -> Any:
     return values[0] if values else None
 
 
-def _sort_value(doc: Doc, field: str) -> tuple[int, Any]:
+def _sort_value(doc: Doc, *, field: str) -> tuple[int, Any]:
     value = _raw_sort_value(doc, field)
     if value is None:
         return (1, "")

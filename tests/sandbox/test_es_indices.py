@@ -1,6 +1,8 @@
 """Index, document, search and ingest-pipeline APIs: enough of Elasticsearch for a state index
 and for the in-use checks of DELETE _inference (reference 14 for the general rules)."""
 
+# ruff: noqa: E501 (expected bodies of the parametrized cases stay on one line)
+
 from __future__ import annotations
 
 from typing import Any
@@ -327,3 +329,28 @@ async def test_nested_inference_processors_count_as_references(
 async def test_cluster_health(sandbox_client: httpx.AsyncClient) -> None:
     health = (await sandbox_client.get("/_cluster/health?wait_for_status=yellow&timeout=1s")).json()
     assert health["status"] == "green" and health["number_of_nodes"] == 1
+
+
+# -- response parameters -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filter_path", "expected"),
+    [
+        ("endpoints.inference_id", {"endpoints": [{"inference_id": "c"}]}),
+        ("endpoints.service_settings.rate_limit.*", {"endpoints": [{"service_settings": {"rate_limit": {"requests_per_minute": 500}}}]}),
+        ("**.requests_per_minute", {"endpoints": [{"service_settings": {"rate_limit": {"requests_per_minute": 500}}}]}),
+        ("-endpoints.service_settings,-endpoints.service", {"endpoints": [{"inference_id": "c", "task_type": "completion"}]}),
+        ("nothing.here", {}),
+    ],
+)  # fmt: skip
+async def test_filter_path(
+    sandbox_client: httpx.AsyncClient, filter_path: str, expected: Any
+) -> None:
+    from tests.sandbox._es import put_chat
+
+    await put_chat(sandbox_client, "c")
+    response = await sandbox_client.get(
+        "/_inference/completion/c", params={"filter_path": filter_path}
+    )
+    assert response.json() == expected
