@@ -19,7 +19,7 @@ from reconciler.errors import NotFoundError, UsageError
 from reconciler.manifest import Document, desired_endpoint, parse
 from reconciler.model import DesiredEndpoint, Diagnostic, InUse, LiveEndpoint, Plan
 from reconciler.planner import PlanOptions, needs_in_use, plan
-from reconciler.secrets import Secret, SecretRef, fingerprint, resolve
+from reconciler.secrets import Secret, fingerprint, resolve
 from reconciler.sources import read_sources
 
 if TYPE_CHECKING:
@@ -89,7 +89,10 @@ def resolve_keys(manifests: ManifestSet, env: Mapping[str, str]) -> list[Desired
     resolved, missing = [], []
     for document, desired in zip(manifests.documents, manifests.desired(), strict=True):
         key = desired.api_key
-        secret = resolve(key, env) if isinstance(key, SecretRef) else key
+        if isinstance(key, Secret):
+            resolved.append(desired)
+            continue
+        secret = resolve(key, env)
         if secret is None:
             where = document.source_map.locate(("service_settings", "api_key"))
             missing.append(f"  {where}: environment variable {key.name} is not set or empty")

@@ -58,13 +58,14 @@ def manifests_digest(desired: Sequence[DesiredEndpoint], nonce: str) -> str:
 
 def live_digest(live: Sequence[LiveEndpoint], records: Mapping[str, StateRecord]) -> str:
     """What the server and the state store held when the plan was made."""
-    endpoints = sorted(
-        ([e.inference_id, e.task_type, e.service, e.body] for e in live), key=lambda e: e[0]
-    )
-    state = sorted(
+    endpoints = [
+        [e.inference_id, e.task_type, e.service, e.body]
+        for e in sorted(live, key=lambda e: e.inference_id)
+    ]
+    state = [
         [r.inference_id, r.task_type, r.owner, r.key_fingerprint, r.last_applied]
-        for r in records.values()
-    )
+        for r in sorted(records.values(), key=lambda r: r.inference_id)
+    ]
     return hashlib.sha256(_canonical([endpoints, state]).encode()).hexdigest()
 
 
