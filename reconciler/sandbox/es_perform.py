@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from .es_errors import EsError, status_exception
+from .es_errors import EsError, status_exception, validation_failed
 from .es_http import PRODUCT_HEADER, Ctx, es_response
 from .es_inference import check_task_type, prepare_ids
 from .es_openai_client import chat_body
@@ -124,6 +124,7 @@ async def perform(ctx: Ctx) -> Response:
     user = _user(record, body)
     caller = ctx.state.caller
     if record["task_type"] == "text_embedding":
+        _input_type_unspecified(body)
         vectors = await _bounded(ctx, caller.embed(record, inputs, user))
         return es_response(ctx, {"text_embedding": [{"embedding": _floats(v)} for v in vectors]})
     if record["task_type"] == "completion":
@@ -136,6 +137,19 @@ async def perform(ctx: Ctx) -> Response:
 def _user(record: dict[str, Any], body: dict[str, Any]) -> str | None:
     override = body.get("task_settings") or {}
     return override.get("user") or (record.get("task_settings") or {}).get("user")
+
+
+def _input_type_unspecified(body: dict[str, Any]) -> None:
+    """`ServiceUtils.validateInputTypeIsUnspecifiedOrInternal`: openai takes no input_type.
+    The exact text was not captured by the reference; this follows the source's wording."""
+    value = body.get("input_type")
+    if value is not None:
+        raise validation_failed(
+            [
+                f"Invalid input_type [{str(value).lower()}]. The input_type option is not "
+                "supported by this service"
+            ]
+        )
 
 
 def _single_input(inputs: list[str]) -> None:

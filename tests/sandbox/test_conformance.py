@@ -1730,3 +1730,15 @@ async def test_s14_index_auto_created_on_write(sandbox_client: httpx.AsyncClient
     await sandbox_client.post("/auto/_doc", json={"name": "x", "when": "2024-01-01T00:00:00Z"})
     mapping = (await sandbox_client.get("/auto/_mapping")).json()["auto"]["mappings"]["properties"]
     assert mapping["name"]["type"] == "text" and mapping["when"]["type"] == "date"
+
+
+async def test_s7_openai_takes_no_input_type(sandbox_client: httpx.AsyncClient) -> None:
+    await put_emb(sandbox_client, "e")
+    response = await sandbox_client.post(
+        "/_inference/e", json={"input": "x", "input_type": "SEARCH"}
+    )
+    assert error_of(response) == (
+        400,
+        "validation_exception",
+        "Validation Failed: 1: Invalid input_type [search]. The input_type option is not supported by this service;",
+    )
