@@ -127,7 +127,7 @@ async def compute_plan(manifests: ManifestSet, ports: Ports, options: PlanOption
         created_at=ports.now().isoformat(timespec="seconds"),
     )
     first = decide(in_use={})
-    in_use = await _in_use(ports.client, first)
+    in_use = await _in_use(ports.client, first, live)
     final = decide(in_use=in_use) if in_use else first
     return PlanResult(final, tuple(desired), tuple(live), snapshot, fingerprints)
 
@@ -143,9 +143,12 @@ def _fingerprints(desired: Sequence[DesiredEndpoint], salt: str | None) -> dict[
     }
 
 
-async def _in_use(client: EsClient, first: Plan) -> dict[str, InUse]:
+async def _in_use(client: EsClient, first: Plan, live: Sequence[LiveEndpoint]) -> dict[str, InUse]:
+    """Delete dry runs for the replace and delete candidates, under their live task type
+    (a manifest that changes the task type must not ask under the new one: 400)."""
     ids = set(needs_in_use(first))
-    targets = [(c.task_type, c.inference_id) for c in first.changes if c.inference_id in ids]
+    task_types = {e.inference_id: e.task_type for e in live}
+    targets = [(task_types[i], i) for i in sorted(ids) if i in task_types]
     answers = await asyncio.gather(*(_probe(client, *target) for target in targets))
     return {inference_id: used for (_, inference_id), used in zip(targets, answers, strict=True)}
 
@@ -186,13 +189,14 @@ class ApplyRequest:
 
 async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequest) -> ApplyReport:
     """Plan (or take the saved plan), execute it under the state lock, then smoke-test."""
-    from reconciler.executor import execute
+    from reconciler.executor import execute, remove_stray_probes
 
     async with ports.store.lock(command="apply", timeout=request.lock_timeout):
         planned = await compute_plan(manifests, ports, request.options)
         chosen = _chosen_plan(planned, request.saved)
         if not request.confirm(chosen):
             raise UsageError("apply cancelled: nothing was changed")
+        await remove_stray_probes(ports.client, planned.live)  # left by a killed replace
         outcome = await execute(
             chosen,
             desired={d.inference_id: d for d in planned.desired},
@@ -203,7 +207,7 @@ async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequ
             now=ports.now,
             progress=request.progress,
         )
-    smoke = await _smoke(ports, planned, outcome, request.smoke)
+    smoke = await _smoke(ports, planned, outcome, request)
     return ApplyReport(chosen, outcome, tuple(smoke))
 
 
@@ -222,16 +226,18 @@ def _chosen_plan(planned: PlanResult, saved: SavedPlan | None) -> Plan:
 
 
 async def _smoke(
-    ports: Ports, planned: PlanResult, outcome: ApplyOutcome, mode: str
+    ports: Ports, planned: PlanResult, outcome: ApplyOutcome, request: ApplyRequest
 ) -> list[SmokeResult]:
-    if mode == "none":
+    if request.smoke == "none":
         return []
     changed = {o.inference_id for o in outcome.outcomes if o.status == "ok"}
-    chosen = [d for d in planned.desired if mode == "all" or d.inference_id in changed]
-    return await smoke_endpoints(ports, chosen)
+    chosen = [d for d in planned.desired if request.smoke == "all" or d.inference_id in changed]
+    return await smoke_endpoints(ports, chosen, concurrency=request.settings.concurrency)
 
 
-async def smoke_endpoints(ports: Ports, desired: Sequence[DesiredEndpoint]) -> list[SmokeResult]:
+async def smoke_endpoints(
+    ports: Ports, desired: Sequence[DesiredEndpoint], *, concurrency: int = 4
+) -> list[SmokeResult]:
     """Run the smoke inference against each endpoint as it is now on the server."""
     from reconciler.smoke import smoke_test
 
@@ -239,7 +245,7 @@ async def smoke_endpoints(ports: Ports, desired: Sequence[DesiredEndpoint]) -> l
         return []
     live = {e.inference_id: e for e in await ports.client.list_endpoints()}
     pairs = [(d, live.get(d.inference_id)) for d in desired]
-    return await smoke_test(ports.client, pairs)
+    return await smoke_test(ports.client, pairs, concurrency=concurrency)
 
 
 async def smoke_manifests(manifests: ManifestSet, ports: Ports) -> list[SmokeResult]:
