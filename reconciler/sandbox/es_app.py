@@ -55,7 +55,8 @@ class EsApp:
     async def _dispatch(
         self, request: Request, body: bytes, uri: str, compat: int | None
     ) -> Response:
-        resolved = self.router.resolve(request.method, request.url.path, uri)
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        resolved = self.router.resolve(request.method, raw_path.decode("latin-1"), uri)
         if isinstance(resolved, Response):
             return resolved
         route, path_params = resolved

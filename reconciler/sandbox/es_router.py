@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from starlette.responses import Response
 
@@ -35,7 +36,9 @@ class Route:
 
 
 def split_path(path: str) -> tuple[str, ...]:
-    return tuple(part for part in path.split("/") if part)
+    """Segments of a raw (still percent-encoded) path, decoded one by one, so an encoded
+    `/` stays inside its segment (`RestUtils.decodeComponent`)."""
+    return tuple(unquote(part) for part in path.split("/") if part)
 
 
 def _match(pattern: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] | None:

@@ -354,3 +354,9 @@ async def test_filter_path(
         "/_inference/completion/c", params={"filter_path": filter_path}
     )
     assert response.json() == expected
+
+
+async def test_encoded_slash_stays_in_the_document_id(sandbox_client: httpx.AsyncClient) -> None:
+    created = await sandbox_client.put("/state/_doc/endpoint%2Fe1", json={"a": 1})
+    assert created.json()["_id"] == "endpoint/e1"
+    assert (await sandbox_client.get("/state/_doc/endpoint%2Fe1")).json()["found"] is True
