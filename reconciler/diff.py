@@ -69,8 +69,12 @@ _MISSING: Any = object()
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """Target (what apply should leave on the server) and the field changes from live to it."""
+    """The field changes from live to target, where target is the canonical desired `spec`
+    plus the values the server chose for what the manifest leaves unset. `spec` is what a
+    read-back is checked against (`compare(spec, read_back, None)`): after a replace the server
+    may choose differently, so its earlier choices are no promise."""
 
+    spec: Spec
     target: Spec
     changes: tuple[FieldChange, ...]
 
@@ -99,13 +103,13 @@ def compare(desired: Spec, live: Spec, last_applied: Mapping[str, JSON] | None) 
     """Three-way compare of canonical forms: the changes from live to desired, drift marked."""
     target = with_server_choices(desired, live, last_applied)
     if target == live:
-        return Comparison(target, ())
+        return Comparison(desired, target, ())
     last = _last_spec(last_applied)
     chosen = SERVER_CHOSEN.get(target.get("task_type", ""), ())
     changes = tuple(
         _change(path, live, target, last, chosen) for path in changed_paths(live, target)
     )
-    return Comparison(target, changes)
+    return Comparison(desired, target, changes)
 
 
 def with_server_choices(desired: Spec, live: Spec, last_applied: Mapping[str, JSON] | None) -> Spec:

@@ -225,7 +225,7 @@ def decide_adopt(
     destroys nothing). A difference that needs a replace would delete an endpoint reconciler
     did not create, so it is blocked unless the user allowed disruptive changes.
     """
-    fields, spec = comparison.changes, comparison.target
+    fields, spec = comparison.changes, comparison.spec
     replace = replace_paths(fields, caps)
     # identical to the manifest: remember it, write nothing to the server
     if not fields:
@@ -274,7 +274,7 @@ def decide_managed(
     # everything can change in place
     code = Reason.ROTATE_UPDATE if key_changed else Reason.UPDATE
     why = _with_drift(f"{_labels(fields)} updated in place", comparison)
-    extra = {"fields": fields, "spec": comparison.target, "drift": comparison.drift}
+    extra = {"fields": fields, "spec": comparison.spec, "drift": comparison.drift}
     return _planned(facts, Action.UPDATE, code, why, **extra)
 
 
@@ -299,7 +299,7 @@ def replace_change(
         _with_drift(why, comparison),
         fields=comparison.changes,
         replace_paths=replace,
-        spec=comparison.target,
+        spec=comparison.spec,
         drift=comparison.drift,
         adopt=adopt,
         breaking=breaking,

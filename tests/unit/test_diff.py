@@ -458,3 +458,16 @@ def test_last_applied_spec_records_no_server_choice_when_the_user_set_it() -> No
     spec = last_applied_spec(desired_endpoint(desired), live_endpoint(live))
     assert SERVER_CHOSEN_KEY not in spec
     assert spec == normalize_live(live, task_type="text_embedding")
+
+
+def test_spec_leaves_server_choices_out_and_checks_a_read_back() -> None:
+    desired, live = embedding(model_id="acme"), live_embedding(model_id="acme", dimensions=768)
+    comparison = compare_endpoint(
+        desired_endpoint(desired), live_endpoint(live), last_applied=None, release=RELEASE
+    )
+    assert "dimensions" not in comparison.spec["service_settings"]
+    assert comparison.target["service_settings"]["dimensions"] == 768
+    read_back = normalize_live(
+        live_embedding(model_id="acme", dimensions=1024), task_type="text_embedding"
+    )
+    assert compare(comparison.spec, read_back, None).changes == ()
