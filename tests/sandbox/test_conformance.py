@@ -1197,6 +1197,25 @@ async def test_s6_early_8_17_requires_task_type_in_path() -> None:
         assert ok.status_code == 200
 
 
+async def test_s6_concurrent_update_is_409(
+    sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    await put_emb(sandbox_client, "e")
+    fault(sandbox_app, path="/v1/embeddings", kind="delay", delay_s=0.2, count=1)
+    first, second = await asyncio.gather(
+        sandbox_client.put("/_inference/e/_update", json={"task_settings": {"user": "a"}}),
+        sandbox_client.put("/_inference/e/_update", json={"task_settings": {"user": "b"}}),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    refused = first if first.status_code == 409 else second
+    assert (
+        error_of(refused)[2]
+        == "Endpoint [e] is currently being updated. Try again once the update completes"
+    )
+
+
 # ======================================================================================
 # 7. Perform inference
 # ======================================================================================
@@ -1361,6 +1380,18 @@ async def test_s7_timeout_param(sandbox_app: SandboxApp, sandbox_client: httpx.A
         429,
         "timeout_exception",
         "Request timed out waiting to be sent after [20ms]",
+    )
+
+
+async def test_s7_openai_takes_no_input_type(sandbox_client: httpx.AsyncClient) -> None:
+    await put_emb(sandbox_client, "e")
+    response = await sandbox_client.post(
+        "/_inference/e", json={"input": "x", "input_type": "SEARCH"}
+    )
+    assert error_of(response) == (
+        400,
+        "validation_exception",
+        "Validation Failed: 1: Invalid input_type [search]. The input_type option is not supported by this service;",
     )
 
 
@@ -1730,15 +1761,3 @@ async def test_s14_index_auto_created_on_write(sandbox_client: httpx.AsyncClient
     await sandbox_client.post("/auto/_doc", json={"name": "x", "when": "2024-01-01T00:00:00Z"})
     mapping = (await sandbox_client.get("/auto/_mapping")).json()["auto"]["mappings"]["properties"]
     assert mapping["name"]["type"] == "text" and mapping["when"]["type"] == "date"
-
-
-async def test_s7_openai_takes_no_input_type(sandbox_client: httpx.AsyncClient) -> None:
-    await put_emb(sandbox_client, "e")
-    response = await sandbox_client.post(
-        "/_inference/e", json={"input": "x", "input_type": "SEARCH"}
-    )
-    assert error_of(response) == (
-        400,
-        "validation_exception",
-        "Validation Failed: 1: Invalid input_type [search]. The input_type option is not supported by this service;",
-    )
