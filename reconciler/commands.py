@@ -175,6 +175,7 @@ class _Progress:
 
     def __init__(self, command: ApplyCommand) -> None:
         self._err = command.output_format != "text"
+        self._bar = command.interactive and command.output_format == "text"
         self._done = 0
         self.total = 0
 
@@ -182,7 +183,8 @@ class _Progress:
         from reconciler.render.apply_report import outcome_to_dict, progress_line
 
         self._done += 1
-        line = progress_line(outcome_to_dict(outcome), self._done, self.total or self._done)
+        total = max(self.total, self._done)
+        line = progress_line(outcome_to_dict(outcome), self._done, total, bar=self._bar)
         typer.echo(line, err=self._err)
 
 

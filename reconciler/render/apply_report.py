@@ -52,13 +52,19 @@ def as_json(model: dict[str, Any]) -> str:
     return json.dumps(model, indent=2) + "\n"
 
 
-def progress_line(outcome: dict[str, Any], done: int, total: int) -> str:
-    """One line per finished endpoint, as it finishes (plain: fit for CI logs)."""
+def progress_line(outcome: dict[str, Any], done: int, total: int, *, bar: bool = False) -> str:
+    """One line per finished endpoint, as it finishes: plain for CI logs, with a bar on a TTY."""
     mark = STATUS_MARKS.get(outcome["status"], "?")
-    head = f"[{done}/{total}] {mark} {outcome['action']} {outcome['inference_id']}"
+    counter = f"{_bar(done, total)} {done}/{total}" if bar else f"[{done}/{total}]"
+    head = f"{counter} {mark} {outcome['action']} {outcome['inference_id']}"
     tail = f" ({outcome['duration_ms']:.0f} ms)" if outcome["status"] == "ok" else ""
     message = f": {outcome['message']}" if outcome["status"] != "ok" else ""
     return head + tail + message
+
+
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = width * done // max(total, 1)
+    return "[" + "█" * filled + "░" * (width - filled) + "]"
 
 
 def smoke_lines(smoke: Sequence[dict[str, Any]]) -> list[str]:
