@@ -33,7 +33,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     p.add_argument("--port", type=int, default=9200, help="port (0: any free port)")
     p.add_argument("--data-dir", type=Path, help="persist endpoints, indices and pipelines here")
-    p.add_argument("--es-version", type=_version, default=DEFAULT_ES_VERSION)
+    p.add_argument(
+        "--es-version",
+        type=_version,
+        default=DEFAULT_ES_VERSION,
+        help=f"Elasticsearch version to emulate, 8.15 or later (default: {DEFAULT_ES_VERSION})",
+    )
     p.add_argument("--openai-keys", help="comma-separated valid upstream keys (default: any sk-*)")
     p.add_argument("--api-key", action="append", default=[], help="accept ApiKey id:key")
     p.add_argument("--basic-auth", action="append", default=[], type=_user, help="user:password")
