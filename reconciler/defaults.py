@@ -142,9 +142,19 @@ FEATURES: Final[Mapping[str, tuple[tuple[Release, Release | None], ...]]] = Mapp
         "chunking.recursive": (((9, 1), None),),
         "task_settings.headers": (((9, 2), None),),
         "update_timeout": (((9, 5), None),),
+        "mapping_compatibility_check": (((9, 1), None),),
     }
 )
-"""Feature → release ranges [from, until) that have it (ref 11; `put_timeout` ref 2.7, 14)."""
+"""Feature → release ranges [from, until) that have it (ref 11; `put_timeout` ref 2.7, 14;
+`mapping_compatibility_check` ref 2.2 step 10: PUT refuses settings that semantic_text mappings
+using the id cannot take)."""
+
+INCOMPATIBLE_PATHS: Final[frozenset[str]] = frozenset(
+    {"task_type", "service_settings.dimensions", "service_settings.similarity"}
+)
+"""What a semantic_text field records of its endpoint (MinimalServiceSettings: task type,
+dimensions, similarity): a re-create that changes one of them is refused by 9.1+ (ref 2.2
+step 10, `TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`)."""
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
 

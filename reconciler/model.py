@@ -169,6 +169,7 @@ class Reason(StrEnum):
     ORPHAN = "orphan"  # owned, no manifest declares it, --prune not given
     PROTECTED = "protected"  # `protect: true` blocks replace and delete
     IN_USE = "in-use"  # semantic_text indexes or pipelines use it
+    INCOMPATIBLE_MAPPINGS = "incompatible-mappings"  # 9.1+ would refuse the re-create
     UNMANAGED = "unmanaged"  # not in state; adopting it would need a replace
     FOREIGN_OWNER = "foreign-owner"  # state says another owner manages it
     UNSUPPORTED = "unsupported"  # the body uses a feature the server version lacks

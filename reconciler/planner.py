@@ -23,7 +23,13 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.defaults import SERVICE, replace_paths, unsupported, update_note
+from reconciler.defaults import (
+    INCOMPATIBLE_PATHS,
+    SERVICE,
+    replace_paths,
+    unsupported,
+    update_note,
+)
 from reconciler.diff import (
     API_KEY_PATH,
     Comparison,
@@ -245,7 +251,7 @@ def decide_adopt(
         why += " align the manifest with the server or allow disruptive changes to replace it"
         extra = {"fields": fields, "replace_paths": replace, "adopt": True}
         return _planned(facts, Action.BLOCKED, Reason.UNMANAGED, why, **extra)
-    return replace_change(facts, comparison, replace, why, options=options, adopt=True)
+    return replace_change(facts, comparison, replace, why, options=options, caps=caps, adopt=True)
 
 
 def decide_managed(
@@ -270,7 +276,9 @@ def decide_managed(
     if replace:
         code = Reason.ROTATE_RECREATE if replace == (API_KEY_PATH,) else Reason.REPLACE
         why = replace_reason(replace, fields, caps, rotation)
-        return replace_change(facts, comparison, replace, why, options=options, code=code)
+        return replace_change(
+            facts, comparison, replace, why, options=options, caps=caps, code=code
+        )
     # everything can change in place
     code = Reason.ROTATE_UPDATE if key_changed else Reason.UPDATE
     why = _with_drift(f"{_labels(fields)} updated in place", comparison)
@@ -285,6 +293,7 @@ def replace_change(
     why: str,
     *,
     options: PlanOptions,
+    caps: Capabilities,
     code: Reason = Reason.REPLACE,
     adopt: bool = False,
 ) -> PlannedChange:
@@ -305,7 +314,32 @@ def replace_change(
         breaking=breaking,
     )
     protect = facts.desired is not None and facts.desired.options.protect
-    return guard(change, facts, options=options, protect=protect)
+    guarded = guard(change, facts, options=options, protect=protect)
+    return refuse_incompatible(guarded, facts, caps=caps)
+
+
+def refuse_incompatible(
+    change: PlannedChange, facts: Facts, *, caps: Capabilities
+) -> PlannedChange:
+    """9.1+ will not re-create the id with settings its semantic_text mappings cannot take.
+
+    Deleting first and then being refused would lose the endpoint, so even an allowed
+    disruption is blocked (ref 2.2 step 10).
+    """
+    if change.action is not Action.REPLACE or not facts.in_use.indexes:
+        return change
+    if "mapping_compatibility_check" not in caps.features:
+        return change
+    changed = sorted(INCOMPATIBLE_PATHS.intersection(change.replace_paths))
+    if not changed:
+        return change
+    why = (
+        f"{_labels_of(changed)} changed, but Elasticsearch {caps.version} refuses to re-create"
+        f" an endpoint whose settings the semantic_text fields of indexes"
+        f" [{', '.join(facts.in_use.indexes)}] cannot take; point those mappings at a new"
+        " inference_id (a new manifest), reindex, then remove this one"
+    )
+    return _block(change, Reason.INCOMPATIBLE_MAPPINGS, why)
 
 
 def guard(

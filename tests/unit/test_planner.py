@@ -464,3 +464,22 @@ def test_the_key_never_appears_in_a_plan(version: str, canary_key: str) -> None:
         [item, desired("new")], [server], [state], version=version, fingerprints={"emb": "fp-9"}
     )
     assert canary_key not in repr(result)
+
+
+def test_incompatible_recreate_under_semantic_text_is_blocked_on_9_1_even_when_forced() -> None:
+    # ref 2.2 step 10: 9.1+ refuses a PUT whose settings the semantic_text mappings cannot
+    # take; deleting first would lose the endpoint (TransportPutInferenceModelAction)
+    item = desired("emb", body(dimensions=256))
+    server, state = applied(item, body())
+    users = {"emb": InUse(indexes=("docs",))}
+    change = only(
+        run([item], [server], [state], version="9.1.0", in_use=users, allow_disruptive=True)
+    )
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.INCOMPATIBLE_MAPPINGS)
+    assert "dimensions changed" in change.reason and "[docs]" in change.reason
+    compatible = desired("emb", body("text-embedding-3-large", dimensions=1536))
+    server, state = applied(compatible, body(dimensions=1536))
+    allowed = only(
+        run([compatible], [server], [state], version="9.1.0", in_use=users, allow_disruptive=True)
+    )
+    assert (allowed.action, allowed.breaking) == (Action.REPLACE, True)
