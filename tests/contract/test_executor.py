@@ -258,7 +258,9 @@ async def test_replace_in_use_is_forced_only_when_disruption_is_allowed(tmp_path
             "mappings": {"properties": {"text": {"type": "semantic_text", "inference_id": "emb"}}}
         }
         assert (await h.raw("PUT", "/docs", mapping)).status_code == 200
-        h.write(manifest("emb", settings={"dimensions": 32}))
+        # another model of the same size: semantic_text can take it (9.1+ refuses other sizes)
+        large = {"dimensions": 64, "model_id": "text-embedding-3-large"}
+        h.write(manifest("emb", settings=large))
         assert actions(await h.plan()) == {"emb": Action.BLOCKED}
 
         result = await h.plan(allow_disruptive=True)
@@ -266,7 +268,8 @@ async def test_replace_in_use_is_forced_only_when_disruption_is_allowed(tmp_path
 
         assert outcome.ok, outcome
         assert ("DELETE", "/_inference/text_embedding/emb") in h.recorder.calls
-        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 32
+        settings = (await h.live())["emb"].body["service_settings"]
+        assert (settings["model_id"], settings["dimensions"]) == ("text-embedding-3-large", 64)
 
 
 async def test_replace_that_changes_the_task_type_deletes_under_the_old_one(

@@ -136,13 +136,17 @@ def test_replace_of_an_endpoint_in_use_lists_its_users_and_is_blocked(
     }
     with cli.es() as es:
         assert es.put("/docs", json=mapping).status_code == 200
-    write_manifest(folder, "emb", embeddings(dimensions=32))
+    write_manifest(folder, "emb", embeddings(dimensions=64, model_id="text-embedding-3-large"))
     change = only_change(cli.plan_json(str(folder)), "emb")
-    assert change["action"] == "blocked"
+    assert (change["action"], change["reason_code"]) == ("blocked", "in-use")
     assert change["in_use"]["indexes"] == ["docs"]
     allowed = only_change(cli.plan_json(str(folder), "--allow-disruptive"), "emb")
     assert allowed["action"] == "replace" and allowed["breaking"] is True
     assert "used by indexes: docs" in cli("plan", str(folder), "--allow-disruptive")[1]
+    # another size cannot be forced: 9.1 would refuse the re-create after the delete
+    write_manifest(folder, "emb", embeddings(dimensions=32))
+    refused = only_change(cli.plan_json(str(folder), "--allow-disruptive"), "emb")
+    assert (refused["action"], refused["reason_code"]) == ("blocked", "incompatible-mappings")
 
 
 def test_markdown_and_saved_plan(cli: Cli, tmp_path: Path) -> None:
