@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.render.plan_text import SYMBOLS, _field, summary_line
+from reconciler.render.plan_text import SYMBOLS, format_value, summary_line
 
 MAX_CHARS = 60_000
 
@@ -38,11 +38,25 @@ def _row(change: dict[str, Any]) -> str:
 
 
 def _detail(change: dict[str, Any]) -> list[str]:
-    symbol = SYMBOLS[change["action"]].replace("±", "!")
-    lines = [f"{symbol} {change['action']} {change['inference_id']}"]
+    """A diff hunk per endpoint: `-` the live value, `+` the desired one (GitHub colours them)."""
+    lines = [f"@@ {change['action']} {change['inference_id']} ({change['task_type']}) @@"]
     forced = set(change["replace_paths"])
-    lines += [_field(field, forced) for field in change["fields"]]
+    for field in change["fields"]:
+        lines.extend(_diff_lines(field, " # forces replacement" if field["path"] in forced else ""))
     return lines
+
+
+def _diff_lines(field: dict[str, Any], note: str) -> list[str]:
+    path = field["path"]
+    if field["sensitive"]:
+        return [f"! {path}: (sensitive) changed{note}"]
+    before = f"- {path}: {format_value(field['before'], False)}{note}"
+    after = f"+ {path}: {format_value(field['after'], field['computed'])}{note}"
+    if field["op"] == "added":
+        return [after]
+    if field["op"] == "removed":
+        return [before]
+    return [before, after]
 
 
 def _bounded(text: str) -> str:

@@ -80,11 +80,11 @@ def _field(field: dict[str, Any], forced: set[str]) -> str:
     if field["sensitive"]:
         text = f"      {symbol} {path}: (sensitive) changed"
     elif field["op"] == "added":
-        text = f"      {symbol} {path}: {_value(field['after'], field['computed'])}"
+        text = f"      {symbol} {path}: {format_value(field['after'], field['computed'])}"
     elif field["op"] == "removed":
-        text = f"      {symbol} {path}: {_value(field['before'], False)} → (removed)"
+        text = f"      {symbol} {path}: {format_value(field['before'], False)} → (removed)"
     else:
-        before, after = _value(field["before"], False), _value(field["after"], field["computed"])
+        before, after = format_value(field["before"], False), format_value(field["after"], field["computed"])
         text = f"      {symbol} {path}: {before} → {after}"
     if path in forced:
         text += "  # forces replacement"
@@ -93,7 +93,7 @@ def _field(field: dict[str, Any], forced: set[str]) -> str:
     return text
 
 
-def _value(value: Any, computed: bool) -> str:
+def format_value(value: Any, computed: bool) -> str:
     if computed:
         return "(known after apply)"
     return json.dumps(value, ensure_ascii=False)
