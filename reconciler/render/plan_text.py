@@ -84,7 +84,10 @@ def _field(field: dict[str, Any], forced: set[str]) -> str:
     elif field["op"] == "removed":
         text = f"      {symbol} {path}: {format_value(field['before'], False)} → (removed)"
     else:
-        before, after = format_value(field["before"], False), format_value(field["after"], field["computed"])
+        before, after = (
+            format_value(field["before"], False),
+            format_value(field["after"], field["computed"]),
+        )
         text = f"      {symbol} {path}: {before} → {after}"
     if path in forced:
         text += "  # forces replacement"
