@@ -128,6 +128,8 @@ class StateRecord:
     last_applied: Mapping[str, JSON]
     applied_at: str
     commit: str | None = None
+    protect: bool = False
+    """The manifest said `protect: true` when last applied: prune must not delete it either."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,10 @@ def decide_orphan(facts: Facts, *, options: PlanOptions) -> PlannedChange | None
         why = "no manifest declares it and it is gone from the server; its state record is removed"
         return _planned(facts, Action.DELETE, Reason.FORGET, why)
     why = "no manifest declares it (prune)"
-    return guard(_planned(facts, Action.DELETE, Reason.PRUNE, why), facts, options=options)
+    change = _planned(facts, Action.DELETE, Reason.PRUNE, why)
+    # `protect: true` outlives its manifest: state remembers it (unlike Terraform's
+    # prevent_destroy, which goes away with the block that held it)
+    return guard(change, facts, options=options, protect=record.protect)
 
 
 def decide_create(facts: Facts, *, caps: Capabilities) -> PlannedChange:

@@ -64,6 +64,7 @@ MAPPINGS: dict[str, Any] = {
         "owner": _KEYWORD,
         "key_fingerprint": {"type": "keyword", "index": False},
         "commit": _KEYWORD,
+        "protect": {"type": "boolean"},
         "applied_at": {"type": "date"},
         "last_applied": {"type": "object", "enabled": False},
         "format": {"type": "integer"},
@@ -122,6 +123,7 @@ def record_from_json(data: Mapping[str, Any]) -> StateRecord:
         last_applied=dict(data.get("last_applied") or {}),
         applied_at=str(data.get("applied_at", "")),
         commit=data.get("commit"),
+        protect=bool(data.get("protect", False)),
     )
 
 

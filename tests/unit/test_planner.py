@@ -3,6 +3,7 @@ blocked; plus ordering, in-use and the saved-plan invariants."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -483,3 +484,11 @@ def test_incompatible_recreate_under_semantic_text_is_blocked_on_9_1_even_when_f
         run([compatible], [server], [state], version="9.1.0", in_use=users, allow_disruptive=True)
     )
     assert (allowed.action, allowed.breaking) == (Action.REPLACE, True)
+
+
+def test_protect_outlives_the_manifest_prune_is_blocked_by_the_state_record() -> None:
+    server, state = applied(desired("keep", protect=True))
+    protected = dataclasses.replace(state, protect=True)
+    change = only(run([], [server], [protected], prune=True))
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.PROTECTED)
+    assert only(run([], [server], [state], prune=True)).action is Action.DELETE
