@@ -31,6 +31,7 @@ from reconciler.model import (
     Reason,
     StateRecord,
 )
+from reconciler.render.plan_json import change_to_dict
 from reconciler.secrets import Secret
 
 KIND = "reconcile-saved-plan"
@@ -95,42 +96,8 @@ def dump(saved: SavedPlan) -> dict[str, Any]:
 
 
 def _dump_change(change: PlannedChange) -> dict[str, Any]:
-    return {
-        "inference_id": change.inference_id,
-        "task_type": change.task_type,
-        "action": change.action.value,
-        "reason": change.reason,
-        "code": change.code.value if change.code else None,
-        "fields": [_dump_field(f) for f in change.fields],
-        "replace_paths": list(change.replace_paths),
-        "drift": change.drift,
-        "in_use": {
-            "indexes": list(change.in_use.indexes),
-            "pipelines": list(change.in_use.pipelines),
-        },
-        "origin": _dump_origin(change.origin),
-        "body": change.body,
-        "spec": change.spec,
-        "adopt": change.adopt,
-        "breaking": change.breaking,
-    }
-
-
-def _dump_field(field: FieldChange) -> dict[str, Any]:
-    hidden = field.sensitive
-    return {
-        "path": field.path,
-        "before": None if hidden else field.before,
-        "after": None if hidden else field.after,
-        "sensitive": field.sensitive,
-        "op": field.op.value,
-        "drift": field.drift,
-        "computed": field.computed,
-    }
-
-
-def _dump_origin(origin: Location | None) -> list[Any] | None:
-    return [origin.file, origin.line, origin.column] if origin else None
+    """The JSON plan's view of the change, plus what the executor needs (never a key)."""
+    return {**change_to_dict(change), "body": change.body, "spec": change.spec}
 
 
 def write(path: str, saved: SavedPlan) -> None:
@@ -182,8 +149,8 @@ def _load_change(item: Mapping[str, Any]) -> PlannedChange:
             tuple(item.get("in_use", {}).get("indexes", ())),
             tuple(item.get("in_use", {}).get("pipelines", ())),
         ),
-        origin=Location(*origin) if origin else None,
-        code=Reason(item["code"]) if item.get("code") else None,
+        origin=_location(origin) if origin else None,
+        code=Reason(item["reason_code"]) if item.get("reason_code") else None,
         body=item.get("body"),
         spec=item.get("spec"),
         adopt=bool(item.get("adopt")),
@@ -191,12 +158,18 @@ def _load_change(item: Mapping[str, Any]) -> PlannedChange:
     )
 
 
+def _location(text: str) -> Location:
+    file, line, column = text.rsplit(":", 2)
+    return Location(file, int(line), int(column))
+
+
 def _load_field(item: Mapping[str, Any]) -> FieldChange:
+    sensitive = bool(item.get("sensitive"))
     return FieldChange(
         path=item["path"],
-        before=item.get("before"),
-        after=item.get("after"),
-        sensitive=bool(item.get("sensitive")),
+        before=None if sensitive else item.get("before"),
+        after=None if sensitive else item.get("after"),
+        sensitive=sensitive,
         op=FieldOp(item.get("op", "changed")),
         drift=bool(item.get("drift")),
         computed=bool(item.get("computed")),

@@ -33,11 +33,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "server_version": plan.server_version,
         "has_changes": plan.has_changes,
         "summary": plan.counts(),
-        "changes": [_change(change) for change in plan.changes],
+        "changes": [change_to_dict(change) for change in plan.changes],
     }
 
 
-def _change(change: PlannedChange) -> dict[str, Any]:
+def change_to_dict(change: PlannedChange) -> dict[str, Any]:
+    """One planned change as plain data (sensitive values already hidden)."""
     return {
         "inference_id": change.inference_id,
         "task_type": change.task_type,
