@@ -4,7 +4,10 @@ Each step either returns a short message saying what happened or raises a `Recon
 whose text is already sanitized (the client redacts every key it has seen). Every write is
 read back, and the state record is written as soon as the server holds the change: a run that
 stops later never leaves an endpoint on the server that state does not know (gitops-anchors
-10-C #23, #24). Steps never decide: the planner did; `executor.py` picks the step by action.
+10-C #23, #24). A replace whose create fails after the delete puts the old configuration back
+when the key did not change, so an endpoint users depend on is not lost; state then follows
+what the server holds. Steps never decide: the planner did; `executor.py` picks the step by
+action.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.client import ConflictError
-from reconciler.defaults import SERVER_CHOSEN
+from reconciler.defaults import SERVER_CHOSEN, supports
 from reconciler.diff import compare, last_applied_spec, normalize_live, request_body, update_body
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
 from reconciler.model import JSON, DesiredEndpoint, LiveEndpoint, PlannedChange, StateRecord
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 PROBE_PREFIX = "reconcile-probe-"
 """Temporary endpoints that prove a new configuration before a replace deletes the old one."""
+MAPPING_SETTINGS = ("dimensions", "similarity")
+"""What 9.1+ needs named in a text_embedding PUT once semantic_text mappings use the id."""
 
 
 class StepFailed(ReconcilerError):
@@ -85,14 +90,19 @@ async def update(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoi
 
 
 async def replace(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
-    """Prove the new configuration on a probe, delete the old endpoint, create the new one."""
-    await prove(ctx, change, desired)
+    """Prove the new configuration on a probe, delete the old endpoint, create the new one.
+
+    The probe cannot catch everything (9.1+ refuses to re-create an id whose semantic_text
+    mappings cannot take the new settings, ref 2.2 step 10): if the create fails, the old
+    configuration, read just before the delete, is put back when that is possible."""
+    probe = await prove(ctx, change, desired)
+    body = await recreate_body(ctx, change, desired, probe)
+    previous = await read_previous(ctx, change)
     await remove_old(ctx, change)
     try:
-        await put_new(ctx, change, desired)
+        await put_new(ctx, change, desired, body)
     except ReconcilerError as error:
-        why = f"deleted the old endpoint, but creating the new one failed: {error}"
-        raise StepFailed(f"{why}; run apply again to create it") from None
+        raise StepFailed(await recover(ctx, change, desired, previous, error)) from None
     await settle(ctx, change, desired)
     return f"replaced ({labels(change)}); the new configuration was proven first"
 
@@ -114,12 +124,17 @@ async def adopt(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoin
 # --- pieces -----------------------------------------------------------------------------------
 
 
-async def put_new(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> None:
-    """PUT the planned body (the client reads back before retrying a failed create)."""
+async def put_new(
+    ctx: StepContext,
+    change: PlannedChange,
+    desired: DesiredEndpoint,
+    body: Mapping[str, JSON] | None = None,
+) -> None:
+    """PUT the planned body, or `body` (the client reads back before retrying a failed create)."""
     await ctx.client.put_endpoint_safely(
         change.task_type,
         change.inference_id,
-        body_of(change, desired),
+        body if body is not None else body_of(change, desired),
         secret_of(desired),
         ctx.settings.put_timeout,
     )
@@ -140,12 +155,13 @@ async def settle(
         raise StepFailed(f"the server did not take: {', '.join(missed)}")
 
 
-async def prove(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> None:
+async def prove(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> LiveEndpoint:
     """PUT a temporary probe with the new body and key: the server validates both upstream
-    (reference 3). A refusal stops the replace before the old endpoint is touched."""
+    (reference 3). A refusal stops the replace before the old endpoint is touched. Returns the
+    probe as the server stored it (with the values it filled in)."""
     probe = probe_id()
     try:
-        await ctx.client.put_endpoint_safely(
+        return await ctx.client.put_endpoint_safely(
             change.task_type,
             probe,
             body_of(change, desired),
@@ -157,6 +173,34 @@ async def prove(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoin
         raise StepFailed(f"{why}: {error}") from None
     finally:
         await discard_probe(ctx.client, change.task_type, probe)
+
+
+async def recreate_body(
+    ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint, probe: LiveEndpoint
+) -> Mapping[str, JSON]:
+    """The body of the re-create: the planned one, naming what the server filled in on the
+    probe where 9.1+ needs it.
+
+    Once a semantic_text mapping uses the id, 9.1+ builds `MinimalServiceSettings` from the
+    PUT request before the validation call fills `dimensions` and `similarity`; without them
+    it throws on a pool thread and the PUT is never answered (ref 2.2 step 10;
+    `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`). Naming them makes
+    `dimensions` user-set, so only this case does it."""
+    body = body_of(change, desired)
+    if change.task_type != "text_embedding" or not change.in_use.indexes:
+        return body
+    if not await checks_mappings(ctx.client):
+        return body
+    settings = dict(body.get("service_settings") or {})
+    filled = probe.body.get("service_settings") or {}
+    named = {k: filled[k] for k in MAPPING_SETTINGS if k not in settings and k in filled}
+    return {**body, "service_settings": {**settings, **named}} if named else body
+
+
+async def checks_mappings(client: EsClient) -> bool:
+    """Whether the server checks semantic_text mappings on PUT (9.1+, ref 2.2 step 10)."""
+    info = await client.info()
+    return info.serverless or supports("mapping_compatibility_check", info.version[:2])
 
 
 async def discard_probe(client: EsClient, task_type: str, probe: str) -> None:
@@ -175,6 +219,79 @@ async def remove_stray_probes(client: EsClient, live: Iterable[LiveEndpoint]) ->
     for endpoint in stray:
         await discard_probe(client, endpoint.task_type, endpoint.inference_id)
     return [endpoint.inference_id for endpoint in stray]
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """What a failed replace can put back: the old endpoint as GET showed it, or why not."""
+
+    live: LiveEndpoint | None
+    why_not: str = ""
+
+
+async def read_previous(ctx: StepContext, change: PlannedChange) -> Previous:
+    """Read the endpoint about to be deleted, if its configuration could be restored.
+
+    Only when the change keeps the key: the manifest's key is then the one the endpoint had
+    (GET never shows a key, so after a rotation the old one is unknown). A failed read stops
+    the replace before anything is deleted."""
+    if rotates_key(change):
+        return Previous(None, "the api_key changed and the old one is not known")
+    try:
+        live = await ctx.client.get_endpoint(live_task_type(change), change.inference_id)
+    except NotFoundError:
+        return Previous(None, "it was already gone from the server")
+    except ApiError as error:
+        why = f"could not read {change.inference_id} before replacing it; it was left as it was"
+        raise StepFailed(f"{why}: {error}") from None
+    return Previous(live)
+
+
+async def recover(
+    ctx: StepContext,
+    change: PlannedChange,
+    desired: DesiredEndpoint,
+    previous: Previous,
+    error: ReconcilerError,
+) -> str:
+    """After the old endpoint was deleted and the new one could not be created: restore the
+    old one if possible; the failure message says which way it went.
+
+    State follows the server: restored, the old record (the old configuration, the same key)
+    stays as it was; missing, the record is removed, so the next plan creates the endpoint
+    from the manifest instead of reporting it as deleted outside reconciler."""
+    failed = f"could not create the new configuration ({error})"
+    if previous.live is None:
+        gone = f"the previous configuration cannot be restored ({previous.why_not})"
+        return f"{failed}; {gone}; {await forget_missing(ctx, change)}"
+    try:
+        await restore(ctx, previous.live, desired)
+    except ReconcilerError as again:
+        gone = f"restoring the previous one failed too: {again}"
+        return f"{failed}; {gone}; {await forget_missing(ctx, change)}"
+    return f"{failed}; the previous configuration was restored"
+
+
+async def restore(ctx: StepContext, live: LiveEndpoint, desired: DesiredEndpoint) -> None:
+    """PUT the old endpoint's GET body back as it was, with the (unchanged) manifest key.
+
+    The body keeps the `dimensions` and `similarity` the server had filled in: 9.1+ needs both
+    in the request once a semantic_text mapping uses the id (ref 2.2 step 10). A model that
+    does not take `dimensions` (text-embedding-ada-002) refuses that upstream; the endpoint is
+    then reported missing."""
+    await ctx.client.put_endpoint_safely(
+        live.task_type, live.inference_id, live.body, secret_of(desired), ctx.settings.put_timeout
+    )
+
+
+async def forget_missing(ctx: StepContext, change: PlannedChange) -> str:
+    """Remove the state record of an endpoint no longer on the server; the message's tail."""
+    missing = "the endpoint is missing — run apply again once the cause is fixed"
+    try:
+        await ctx.store.delete(change.inference_id)
+    except ReconcilerError as error:
+        return f"{missing} (its state record could not be removed: {error})"
+    return missing
 
 
 async def remove_old(ctx: StepContext, change: PlannedChange) -> None:
@@ -252,6 +369,11 @@ def live_task_type(change: PlannedChange) -> str:
     """The task type the live endpoint has: a replace may be changing it."""
     moved = next((item for item in change.fields if item.path == "task_type"), None)
     return str(moved.before) if moved is not None and moved.before else change.task_type
+
+
+def rotates_key(change: PlannedChange) -> bool:
+    """Whether the change sets another api_key (the only sensitive field)."""
+    return any(item.sensitive for item in change.fields)
 
 
 def labels(change: PlannedChange) -> str:

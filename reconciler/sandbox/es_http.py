@@ -114,6 +114,14 @@ class Ctx:
             raise EsError(400, "parse_exception", "Failed to parse content to map")
         return data
 
+    async def wait_for_disconnect(self) -> None:
+        """Hold the request open until the client goes away (the body was read already).
+
+        Under uvicorn that is when the client closes the connection; in process
+        (`httpx.ASGITransport`) only when the caller cancels (e.g. its own timeout)."""
+        while (await self.request.receive())["type"] != "http.disconnect":
+            continue
+
 
 def parse_error(exc: Exception) -> EsError:
     cause = EsError(400, "json_parse_exception", str(exc).split("\n")[0])

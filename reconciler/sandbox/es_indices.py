@@ -1,5 +1,6 @@
 """Index and document REST handlers: create/get/delete an index and its mapping, document
-PUT/POST/GET/DELETE with concurrency control, `_search`, `_count` and `_refresh`."""
+PUT/POST/GET/DELETE with concurrency control, `_search`, `_count` and `_refresh`. Indexing a
+value into a `semantic_text` field records the endpoint's `model_settings` (`es_semantic`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .es_errors import EsError, index_not_found
 from .es_http import Ctx, es_response
 from .es_mappings import dynamic_update, merge_mappings, normalise_mappings
 from .es_search import compile_query, sort_docs
+from .es_semantic import settings_to_record, with_model_settings
 from .es_store import Index
 
 _BAD_CHARS = ' "*,/<>?\\|'
@@ -208,10 +210,13 @@ async def _put_doc(ctx: Ctx, *, create: bool) -> Response:
     source = ctx.json_object()
     index = _index_for_write(ctx)
     doc_id = ctx.path_params.get("id") or new_doc_id()
+    recorded = settings_to_record(ctx.state, index.mappings, source)  # 404 before any write
     mapping = dynamic_update(index.mappings, source)
     record, created = write_doc(index, doc_id, source, options)
     if mapping is not None:
         index.mappings = mapping
+    if recorded:
+        index.mappings = with_model_settings(index.mappings, recorded)
     body = write_result(index, doc_id, record, "created" if created else "updated")
     _after_write(ctx, index, refresh, body)
     return es_response(ctx, body, 201 if created else 200)

@@ -4,8 +4,9 @@ of checks of its `Rest*Action` and `Transport*Action`."""
 from __future__ import annotations
 
 import copy
+import logging
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.responses import Response
 
@@ -14,7 +15,10 @@ from .es_errors import EsError, status_exception, task_type_mismatch, unknown_ta
 from .es_extract import java_str
 from .es_http import Ctx, es_response
 from .es_openai_config import parse_openai_request, parse_secrets, parse_task_settings
+from .es_semantic import SettingsMissing, incompatible_indices, incompatible_message
 from .es_validate import validate_endpoint
+
+log = logging.getLogger("reconciler.sandbox")
 
 _ID = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")
 _BASE_TASK_TYPES = ("text_embedding", "sparse_embedding", "rerank", "completion", "any")
@@ -92,6 +96,8 @@ async def put_endpoint(ctx: Ctx) -> Response:
     task_type = resolve_task_type(ctx, ctx.url_task_type, config.pop("task_type", None))
     service = _service(config)
     record = parse_openai_request(inference_id, task_type, config, state.caps)
+    if state.caps.mapping_compatibility_check:
+        await check_existing_uses(ctx, record)
     timeout = ctx.time_param("timeout") if state.caps.put_timeout else None
     await validate_endpoint(state, record, 30.0 if timeout is None else timeout, ctx.timeout_label)
     if inference_id in state.store.endpoints:
@@ -103,6 +109,34 @@ async def put_endpoint(ctx: Ctx) -> Response:
     record["service"] = service
     state.store.put_endpoint(record)
     return es_response(ctx, render(record, state.caps))
+
+
+async def check_existing_uses(ctx: Ctx, record: dict[str, Any]) -> None:
+    """Step 10 [9.1+], between parsing and the validation call (reference 2.2):
+    `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`."""
+    try:
+        refused = incompatible_indices(ctx.state.store, record, ctx.state.caps)
+    except SettingsMissing as error:
+        await _never_answer(ctx, str(error))
+    if refused:
+        raise status_exception(400, incompatible_message(record["inference_id"], refused))
+
+
+async def _never_answer(ctx: Ctx, reason: str) -> NoReturn:
+    """The check runs on the `inference_utility` pool; `new MinimalServiceSettings(model)`
+    throws there for a text_embedding request without `dimensions` or `similarity` once an
+    index references the id, and no listener is ever told: the PUT gets no response.
+    Elasticsearch logs the uncaught exception; so does the sandbox."""
+    thread = f"elasticsearch[{ctx.state.node_name}][inference_utility][T#1]"
+    log.warning(
+        "uncaught exception in thread [%s]: java.lang.IllegalArgumentException: %s "
+        "(PUT %s will never be answered)",
+        thread,
+        reason,
+        ctx.path,
+    )
+    await ctx.wait_for_disconnect()
+    raise EsError(500, "illegal_argument_exception", reason)  # the client is gone: never sent
 
 
 def resolve_task_type(ctx: Ctx, url_task_type: str, body_value: Any) -> str:

@@ -67,6 +67,8 @@ class Capabilities:
     chunking: bool  # 8.16: chunking_settings
     omit_empty_task_settings: bool  # 8.16 (PR #114389)
     semantic_text_delete_check: bool  # 8.16: delete refuses when semantic_text uses it
+    model_settings_service: bool  # 8.18: `model_settings` is MinimalServiceSettings (+service)
+    mapping_compatibility_check: bool  # 9.1: PUT refuses settings semantic_text cannot take
     stream: bool  # 8.16: POST .../_stream for completion
     default_endpoints: tuple[str, ...]
     update_api: bool  # 8.17
@@ -102,6 +104,8 @@ def capabilities(version: EsVersion) -> Capabilities:
         chunking=v.at_least(8, 16),
         omit_empty_task_settings=v.at_least(8, 16),
         semantic_text_delete_check=v.at_least(8, 16),
+        model_settings_service=v.at_least(8, 18),
+        mapping_compatibility_check=v.at_least(9, 1),
         stream=v.at_least(8, 16),
         default_endpoints=_defaults(v),
         update_api=v.at_least(8, 17),

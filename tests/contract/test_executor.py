@@ -6,6 +6,7 @@ server and the state store end up holding, not only on the outcomes.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -15,7 +16,8 @@ import pytest
 
 from reconciler.executor import ApplyOutcome, remove_stray_probes
 from reconciler.executor_steps import PROBE_PREFIX
-from reconciler.model import Action, Reason
+from reconciler.model import Action, Plan, Reason
+from reconciler.pipeline import PlanResult
 from reconciler.sandbox.faults import FaultRule
 from reconciler.secrets import Secret, fingerprint
 from reconciler.state import STATE_INDEX
@@ -523,3 +525,161 @@ async def _state_text(h: Harness, tmp_path: Path) -> str:
         return path.read_text(encoding="utf-8")
     docs, _ = await h.client.search(STATE_INDEX, None, 100)
     return json.dumps([d.source for d in docs])
+
+
+# --- a replace whose create fails after the delete ------------------------------------------
+
+
+MISSING = "the endpoint is missing — run apply again once the cause is fixed"
+
+
+async def _used_by_a_document(h: Harness, index: str, inference_id: str) -> None:
+    """A semantic_text field using the endpoint, and a document in it: the mapping now
+    records the endpoint's model_settings (reference 2.2 step 10)."""
+    field = {"type": "semantic_text", "inference_id": inference_id}
+    mapping = {"mappings": {"properties": {"text": field}}}
+    assert (await h.raw("PUT", f"/{index}", mapping)).status_code == 200
+    assert (await h.raw("POST", f"/{index}/_doc", {"text": "hello"})).status_code == 201
+
+
+async def _forced_replace(h: Harness) -> tuple[PlanResult, Plan]:
+    """The plan of an incompatible re-create, forced past the planner's block: what a plan
+    made before the mapping was used (or by an older reconciler) would carry."""
+    result = await h.plan(allow_disruptive=True)
+    assert [c.code for c in result.plan.changes] == [Reason.INCOMPATIBLE_MAPPINGS]
+    forced = dataclasses.replace(result.plan.changes[0], action=Action.REPLACE)
+    return result, dataclasses.replace(result.plan, changes=(forced,))
+
+
+async def test_replace_refused_after_the_delete_restores_the_previous_endpoint(
+    tmp_path: Path,
+) -> None:
+    """9.1+ refuses to re-create an id whose semantic_text mappings recorded other dimensions
+    (`TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`); the probe, under
+    another id, cannot see that. The executor puts the old configuration back."""
+    async with harness(tmp_path, es_version="9.1.0") as h:
+        await _created(h, manifest("emb", settings={"dimensions": 64}))
+        before = (await h.store.read_all())["emb"]
+        await _used_by_a_document(h, "docs", "emb")
+        h.write(manifest("emb", settings={"dimensions": 32}))
+        result, plan = await _forced_replace(h)
+
+        outcome = await asyncio.wait_for(h.execute(result, plan, allow_disruptive=True), 10)
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed"
+        assert failed.message.startswith("could not create the new configuration (")
+        assert "incompatible settings for indices: [docs]" in failed.message
+        assert failed.message.endswith("; the previous configuration was restored")
+        assert ("DELETE", "/_inference/text_embedding/emb") in h.recorder.calls
+        live = await h.live()
+        assert live["emb"].body["service_settings"]["dimensions"] == 64
+        assert _no_probes(live)
+        answer = await h.client.infer("text_embedding", "emb", "still there?")
+        assert len(answer.embeddings[0]) == 64
+        assert (await h.store.read_all())["emb"] == before  # the old record, untouched
+        h.write(manifest("emb", settings={"dimensions": 64}))
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_replace_refused_after_the_delete_with_a_new_key_leaves_the_endpoint_missing(
+    tmp_path: Path,
+) -> None:
+    """The old key is not known after a rotation: nothing can be put back. State follows the
+    server, so the next apply creates the endpoint as declared, not as outside drift."""
+    async with harness(tmp_path, es_version="9.1.0") as h:
+        await _created(h, manifest("emb", settings={"dimensions": 64}))
+        await _used_by_a_document(h, "docs", "emb")
+        h.env[KEY_VAR] = NEW_KEY
+        h.write(manifest("emb", settings={"dimensions": 32}))
+        result, plan = await _forced_replace(h)
+
+        outcome = await asyncio.wait_for(h.execute(result, plan, allow_disruptive=True), 10)
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed"
+        assert "incompatible settings for indices: [docs]" in failed.message
+        assert failed.message.endswith(
+            "; the previous configuration cannot be restored (the api_key changed and the old"
+            f" one is not known); {MISSING}"
+        )
+        assert "emb" not in await h.live()
+        assert "emb" not in await h.store.read_all()
+        # the cause fixed: the size the mapping recorded, and the similarity named, as 9.1+
+        # needs in any create under a mapping (it never answers one without; the conformance
+        # test `test_s2_2_step10_without_dimensions_and_similarity_the_put_is_never_answered`)
+        fixed = {"dimensions": 64, "similarity": "dot_product"}
+        h.write(manifest("emb", settings=fixed))
+        again = await h.plan()
+        assert [c.code for c in again.plan.changes] == [Reason.CREATE]
+        assert (await h.execute(again)).ok
+        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 64
+
+
+async def test_replace_whose_restore_fails_too_reports_the_endpoint_missing(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 64}))
+        h.write(manifest("emb", settings={"dimensions": 32}))
+        result = await h.plan()
+        assert actions(result) == {"emb": Action.REPLACE}
+        refusal = {"error": {"type": "status_exception", "reason": "no room"}, "status": 400}
+        h.app.faults.add(
+            FaultRule(method="PUT", path="/_inference/*/emb", status=400, body=refusal, count=2)
+        )
+
+        outcome = await h.execute(result)
+
+        message = by_id(outcome)["emb"].message
+        assert message.startswith("could not create the new configuration (")
+        assert "; restoring the previous one failed too: " in message
+        assert message.count("no room") == 2
+        assert message.endswith(f"; {MISSING}")
+        assert "emb" not in await h.live() and "emb" not in await h.store.read_all()
+        await h.converge()
+        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 32
+
+
+async def test_replace_under_a_semantic_text_mapping_names_what_9_1_needs(tmp_path: Path) -> None:
+    """9.1+ builds `MinimalServiceSettings` from the re-create request once a mapping uses the
+    id, and never answers one without `dimensions` and `similarity` (the manifest sets only
+    the first): the executor names what the server filled in on the probe."""
+    async with harness(tmp_path, es_version="9.1.0") as h:
+        await _created(h, manifest("emb", settings={"dimensions": 64}))
+        await _used_by_a_document(h, "docs", "emb")
+        large = {"dimensions": 64, "model_id": "text-embedding-3-large"}
+        h.write(manifest("emb", settings=large))
+        result = await h.plan(allow_disruptive=True)
+        assert actions(result) == {"emb": Action.REPLACE}
+
+        outcome = await asyncio.wait_for(h.execute(result, allow_disruptive=True), 10)
+
+        assert outcome.ok, outcome
+        settings = (await h.live())["emb"].body["service_settings"]
+        assert (settings["model_id"], settings["dimensions"]) == ("text-embedding-3-large", 64)
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_model_change_whose_size_the_server_chooses_is_refused_then_restored(
+    tmp_path: Path,
+) -> None:
+    """Another model leaves the size to the server: the planner blocks it under a mapping on
+    9.1+. Forced, the probe tells the new size (3072), the re-create names it, 9.1+ refuses it
+    under a mapping that recorded 1536, and the old endpoint comes back with the size the
+    server had chosen for it (named in the restore, as 9.1+ needs)."""
+    async with harness(tmp_path, es_version="9.1.0") as h:
+        await _created(h, manifest("emb"))
+        await _used_by_a_document(h, "docs", "emb")
+        h.write(manifest("emb", settings={"model_id": "text-embedding-3-large"}))
+        result, plan = await _forced_replace(h)
+
+        outcome = await asyncio.wait_for(h.execute(result, plan, allow_disruptive=True), 10)
+
+        failed = by_id(outcome)["emb"]
+        assert "incompatible settings for indices: [docs]" in failed.message
+        assert failed.message.endswith("; the previous configuration was restored")
+        settings = (await h.live())["emb"].body["service_settings"]
+        assert (settings["model_id"], settings["dimensions"]) == ("text-embedding-3-small", 1536)
+        answer = await h.client.infer("text_embedding", "emb", "still there?")
+        assert len(answer.embeddings[0]) == 1536
