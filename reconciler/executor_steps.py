@@ -325,6 +325,7 @@ async def record(ctx: StepContext, desired: DesiredEndpoint, live: LiveEndpoint)
             last_applied=last_applied_spec(desired, live),
             applied_at=ctx.now().isoformat(),
             commit=ctx.settings.commit,
+            protect=desired.options.protect,
         )
     )
 

@@ -227,3 +227,14 @@ def test_the_key_never_appears_in_output_errors_or_state(cli: Cli, tmp_path: Pat
     assert any("✗" in text or '"ok": false' in text for text in cli.transcript)
     for text in [*cli.transcript, saved.read_text(), state, log]:
         assert KEY not in text
+
+
+def test_protect_outlives_its_manifest_prune_refuses(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    write_manifest(folder, "keep", completion("keep") + "reconcile:\n  protect: true\n")
+    write_manifest(folder, "other", completion("other"))
+    assert cli("apply", str(folder))[0] == 0
+    (folder / "keep.yaml").unlink()
+    code, out, _ = cli("apply", str(folder), "--prune", "--yes")
+    assert code == 1 and "! blocked keep" in out
+    assert "keep" in live(cli)
