@@ -43,33 +43,26 @@ LATENCY_MS = 20.0
 CONCURRENCY = (1, 8)
 ENV = {"OPENAI_API_KEY": "sk-bench-apply-0123456789"}
 
-DOCUMENT = """\
-inference_id: apply-{i:03d}
-task_type: text_embedding
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: text-embedding-3-small
-  dimensions: {dims}
-chunking_settings:
-  strategy: word
-  max_chunk_size: 120
-  overlap: 40
-"""
-
 
 def write_corpus(root: Path, count: int) -> None:
     """`count` text_embedding manifests, one file each."""
-    for i in range(count):
-        text = DOCUMENT.format(i=i, dims=64 + i % 64)
-        (root / f"apply-{i:03d}.yaml").write_text(text, encoding="utf-8")
+    _repo_on_path()
+    from tests.fixtures.corpus import SHAPES
+    from tests.fixtures.corpus import write_corpus as write
+
+    write(root, count, prefix="apply", shapes=SHAPES[:1])
+
+
+def _repo_on_path() -> None:
+    """The benchmarks reuse the test fixtures (sandbox launcher, corpus)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
 
 
 @contextmanager
 def sandbox_process(**options: object) -> Iterator[str]:
     """A real sandbox process on a free port (the test fixture's launcher); yields its URL."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    _repo_on_path()
     from tests.fixtures.sandbox import start_sandbox_process
 
     with start_sandbox_process(**options) as process:

@@ -65,59 +65,6 @@ PARALLELISM = 10
 ENV = {"OPENAI_API_KEY": "sk-bench-plan-0123456789"}
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
-TEMPLATES = (
-    """\
-inference_id: bench-{i:04d}
-task_type: text_embedding
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: text-embedding-3-small
-  dimensions: {dims}
-""",
-    """\
-inference_id: bench-{i:04d}
-task_type: text_embedding
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: text-embedding-3-small
-  dimensions: {dims}
-  similarity: cosine
-  rate_limit:
-    requests_per_minute: 1000
-task_settings:
-  user: bench
-chunking_settings:
-  strategy: word
-  max_chunk_size: 120
-  overlap: 40
-reconcile:
-  protect: true
-""",
-    """\
-inference_id: bench-{i:04d}
-task_type: completion
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: gpt-4o-mini
-task_settings:
-  user: bench
-""",
-    """\
-inference_id: bench-{i:04d}
-task_type: chat_completion
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: gpt-4o-mini
-  rate_limit:
-    requests_per_minute: 200
-""",
-)
-"""The four shapes of the examples, in turn: embeddings plain and chunked, completion, chat."""
-
 
 @dataclass(frozen=True, slots=True)
 class Timing:
@@ -132,16 +79,22 @@ class Timing:
 
 def write_corpus(root: Path, count: int) -> None:
     """`count` manifests, one file each (the common layout of a GitOps repository)."""
-    for i in range(count):
-        text = TEMPLATES[i % len(TEMPLATES)].format(i=i, dims=64 + i % 64)
-        (root / f"bench-{i:04d}.yaml").write_text(text, encoding="utf-8")
+    _repo_on_path()
+    from tests.fixtures.corpus import write_corpus as write
+
+    write(root, count, prefix="bench")
+
+
+def _repo_on_path() -> None:
+    """The benchmarks reuse the test fixtures (sandbox launcher, corpus)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
 
 
 @contextmanager
 def sandbox_process(**options: object) -> Iterator[str]:
     """A real sandbox process on a free port (the test fixture's launcher); yields its URL."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    _repo_on_path()
     from tests.fixtures.sandbox import start_sandbox_process
 
     with start_sandbox_process(**options) as process:

@@ -35,6 +35,7 @@ from reconciler.planner import PlanOptions
 from reconciler.sandbox import SandboxApp
 from reconciler.state import FileStateStore, IndexStateStore, StateStore
 from reconciler.target import Target
+from tests.fixtures.corpus import write_corpus
 from tests.fixtures.sandbox import make_sandbox_app
 
 pytestmark = pytest.mark.anyio
@@ -43,41 +44,6 @@ MANY = 1000
 ENV = {"OPENAI_API_KEY": "sk-plan-requests-0123456789"}
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
-SHAPES = (
-    """\
-inference_id: ep-{i:04d}
-task_type: text_embedding
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: text-embedding-3-small
-  dimensions: {dims}
-chunking_settings:
-  strategy: word
-  max_chunk_size: 120
-  overlap: 40
-""",
-    """\
-inference_id: ep-{i:04d}
-task_type: completion
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: gpt-4o-mini
-task_settings:
-  user: team-{i}
-""",
-    """\
-inference_id: ep-{i:04d}
-task_type: chat_completion
-service: openai
-service_settings:
-  api_key: ${{OPENAI_API_KEY}}
-  model_id: gpt-4o-mini
-  rate_limit:
-    requests_per_minute: 200
-""",
-)
 """Every task type, in turn, so the count cannot depend on what the endpoints are."""
 
 StoreFactory = Callable[[EsClient], StateStore]
@@ -85,10 +51,7 @@ StoreFactory = Callable[[EsClient], StateStore]
 
 def write_manifests(folder: Path, count: int) -> ManifestSet:
     """`count` manifests, one file each, loaded back the way the CLI loads them."""
-    folder.mkdir()
-    for i in range(count):
-        text = SHAPES[i % len(SHAPES)].format(i=i, dims=64 + i % 64)
-        (folder / f"ep-{i:04d}.yaml").write_text(text, encoding="utf-8")
+    write_corpus(folder, count)
     manifests = load_manifests([str(folder)])
     assert manifests.valid, manifests.diagnostics[:3]
     assert len(manifests.documents) == count
