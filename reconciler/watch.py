@@ -1,0 +1,408 @@
+"""`reconcile watch`: the apply pipeline again on every manifest save and every `--interval`.
+
+Nothing here decides or writes by itself: each cycle is `load_manifests` → `apply_changes`
+(plan, execute, smoke the changed endpoints), exactly what `reconcile apply` runs.
+
+* **Triggers.** `watchfiles.awatch` on the manifest folders (the parent folder of a file
+  argument, so an editor's rename-over save is seen); a save is taken once the files have been
+  quiet for `debounce_ms` (150 ms). A timer re-plans against live every `interval` seconds.
+  Triggers that arrive during a cycle are merged into the next one; cycles never overlap.
+* **Broken input changes nothing.** Any diagnostic (a half-written or emptied file, a YAML
+  error, a schema error) is printed with the `validate` text renderer and the cycle stops
+  before planning, so it can never plan a delete. When a save makes manifests *disappear*
+  and `--prune` is on, the watcher waits `SETTLE_S` and goes on only if the files are still
+  the same (an editor that moves the old file aside before writing the new one).
+* **Drift.** With healing (the default) every cycle applies the whole plan, so an
+  out-of-band change is undone within one interval. With `--no-heal` a change marked `drift`
+  (live differs from what reconciler last applied, or was deleted outside it) is reported and
+  left alone, unless the save being handled edited that endpoint's manifest; the other
+  changes still apply (a saved plan, filtered: apply checks it is not stale).
+* **One watcher per state store.** The watcher takes the state lock (the one apply takes) at
+  start and holds it for its lifetime, renewing a short lease (`LEASE_S`, renewed every
+  `RENEW_S`), rather than taking it per cycle: two writers with different manifests, a
+  watcher and a CI apply or two watchers, would otherwise undo each other's work on every
+  cycle. A second watcher or an apply waits `--lock-timeout`, then fails naming the holder
+  (`… running `watch` …`). A killed watcher strands the lock for at most one lease;
+  `reconcile unlock` clears it at once. A watcher that finds its lock gone stops (exit 1).
+* **Stopping.** Ctrl-C (or SIGTERM) cancels the cycle in flight, releases the lock and exits
+  130. Server errors during a cycle are printed and the watcher carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from reconciler.connect import Connection, open_ports
+from reconciler.errors import ExitCode, ReconcilerError, UsageError
+from reconciler.model import Action, Plan, PlannedChange
+from reconciler.pipeline import ApplyRequest, ManifestSet, Ports, apply_changes, load_manifests
+from reconciler.planner import PlanOptions
+from reconciler.sources import MANIFEST_SUFFIXES, read_sources
+from reconciler.state import open_state_store
+from reconciler.watch_lines import (
+    Log,
+    Progress,
+    change_lines,
+    invalid_report,
+    plan_summary,
+    result_line,
+)
+from reconciler.watch_lock import LEASE_S, HeldLock, LockLostError, keep_lease
+
+if TYPE_CHECKING:
+    from reconciler.lock import Lease
+    from reconciler.pipeline import ApplyReport
+    from reconciler.saved_plan import SavedPlan
+
+DEBOUNCE_MS = 150
+MAX_BATCH_MS = 1_500
+"""A save is handled once files are quiet for DEBOUNCE_MS, or after MAX_BATCH_MS of writes."""
+SETTLE_S = 0.5
+STOP_POLL_MS = 300
+"""How often the file-watching thread looks for a stop request (bounds the Ctrl-C delay)."""
+
+
+class Kind(StrEnum):
+    START = "start"
+    SAVE = "save"
+    CHECK = "drift check"
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    kind: Kind
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WatchCommand:
+    """What `reconcile watch` was asked to do (plain values; the CLI builds it)."""
+
+    paths: list[str]
+    connection: Connection
+    options: PlanOptions = field(default_factory=PlanOptions)
+    interval: float = 60.0
+    heal: bool = True
+    lock_timeout: float = 0.0
+    concurrency: int = 4
+    smoke: str = "changed"
+    debounce_ms: int = DEBOUNCE_MS
+
+
+def run_watch(command: WatchCommand, env: Mapping[str, str], log: Log | None = None) -> int:
+    """Watch until interrupted: 130 on Ctrl-C/SIGTERM; a fatal error raises (exit 1)."""
+    log = log or Log()
+    _check_paths(command.paths)
+    try:
+        asyncio.run(watch(command, env, log))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log("stopped; the state lock was released")
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK
+
+
+async def watch(command: WatchCommand, env: Mapping[str, str], log: Log) -> None:
+    """Hold the lock, run a first cycle, then one per save and per interval, forever."""
+    _stop_on_sigterm()
+    async with open_ports(command.connection, env) as base:
+        store = open_state_store(command.connection.state, base.client, lease=LEASE_S)
+        async with store.lock(command="watch", timeout=command.lock_timeout) as lease:
+            held = HeldLock(store, lease)
+            log(_banner(command, held, lease))
+            watcher = Watcher(command, replace(base, store=held), log)
+            try:
+                await _serve(command, watcher, lease)
+            except BaseExceptionGroup as group:
+                raise _first_error(group) from None
+
+
+async def _serve(command: WatchCommand, watcher: Watcher, lease: Lease) -> None:
+    triggers: asyncio.Queue[Trigger] = asyncio.Queue()
+    triggers.put_nowait(Trigger(Kind.START))
+    async with asyncio.TaskGroup() as group:
+        group.create_task(keep_lease(lease, watcher.log))
+        for roots, recursive in watch_roots(command.paths):
+            group.create_task(_watch_files(roots, recursive, command, triggers))
+        group.create_task(watcher.serve(triggers))
+
+
+class Watcher:
+    """Runs one cycle per trigger; remembers the last valid manifests to tell edits apart."""
+
+    def __init__(self, command: WatchCommand, ports: Ports, log: Log) -> None:
+        self.command, self.ports, self.log = command, ports, log
+        self._seen: dict[str, object] | None = None
+        self._quiet = False  # the last cycle was a drift check that found nothing
+        self._invalid: str | None = None  # the problems last printed
+
+    async def serve(self, triggers: asyncio.Queue[Trigger]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            try:
+                timeout = max(0.0, deadline - loop.time())
+                trigger = await asyncio.wait_for(triggers.get(), timeout)
+            except TimeoutError:
+                trigger = Trigger(Kind.CHECK)
+            await self.cycle(merge(trigger, triggers))
+            deadline = loop.time() + self.command.interval
+
+    async def cycle(self, trigger: Trigger) -> None:
+        """One validate → plan → apply → smoke pass; errors are printed, never fatal."""
+        started = time.perf_counter()
+        if trigger.files:
+            self.log(f"changed: {', '.join(trigger.files)}")
+        try:
+            await self._cycle(trigger, started)
+        except LockLostError:
+            raise
+        except ReconcilerError as error:
+            self.log(
+                f"error: {error}\nnothing more was changed; retrying on the next save or check"
+            )
+
+    async def _cycle(self, trigger: Trigger, started: float) -> None:
+        manifests = load_manifests(self.command.paths)
+        if not manifests.valid:
+            problems = invalid_report(manifests)
+            if trigger.kind is not Kind.CHECK or problems != self._invalid:
+                self.log(problems)  # a drift check does not repeat the same problems
+            self._invalid = problems
+            return
+        self._invalid = None
+        edited, vanished = self._edits(manifests)
+        pruning = vanished and self.command.options.prune and trigger.kind is Kind.SAVE
+        if pruning and not await settled(self.command.paths):
+            self.log("files still changing; waiting for the next save")
+            return
+        self._seen = signatures(manifests)
+        heal = self.command.heal
+        report = await self._apply(trigger, manifests, None if heal else edited)
+        summary = result_line(report, time.perf_counter() - started) if report else ""
+        if summary:
+            self.log(summary)
+
+    def _edits(self, manifests: ManifestSet) -> tuple[set[str], set[str]]:
+        """Ids whose manifest changed since the last valid load, and ids that disappeared."""
+        now = signatures(manifests)
+        if self._seen is None:
+            return set(), set()
+        edited = {i for i in now.keys() | self._seen.keys() if now.get(i) != self._seen.get(i)}
+        return edited, self._seen.keys() - now.keys()
+
+    async def _apply(
+        self, trigger: Trigger, manifests: ManifestSet, edited: set[str] | None
+    ) -> ApplyReport | None:
+        """The apply use case; with `edited` (no-heal), drift elsewhere is left alone."""
+        saved = None
+        if edited is not None:
+            saved = await self._without_drift(trigger, manifests, edited)
+            if saved is None:
+                return None
+        request = self._request(trigger, saved)
+        return await apply_changes(manifests, self.ports, request)
+
+    async def _without_drift(
+        self, trigger: Trigger, manifests: ManifestSet, edited: set[str]
+    ) -> SavedPlan | None:
+        from reconciler import saved_plan
+        from reconciler.pipeline import compute_plan
+
+        planned = await compute_plan(manifests, self.ports, self.command.options)
+        kept, left = split_drift(planned.plan, edited)
+        for change in left:
+            self.log(f"  drift left alone (--no-heal): {change.inference_id}: {change.reason}")
+        if not kept.has_changes:
+            self.announce(trigger, kept)
+            return None
+        nonce = saved_plan.new_nonce()
+        return saved_plan.SavedPlan(
+            plan=kept,
+            nonce=nonce,
+            manifests_digest=saved_plan.manifests_digest(planned.desired, nonce),
+            live_digest=saved_plan.live_digest(planned.live, planned.state.records),
+        )
+
+    def announce(self, trigger: Trigger, plan: Plan) -> None:
+        """The plan summary and one line per change; a run of quiet drift checks prints once."""
+        quiet = trigger.kind is Kind.CHECK and not plan.has_changes and not plan.blocked
+        if not (quiet and self._quiet):
+            self.log(f"{trigger.kind}: {plan_summary(plan)}")
+            for line in change_lines(plan):
+                self.log(line)
+        self._quiet = quiet
+
+    def _request(self, trigger: Trigger, saved: SavedPlan | None) -> ApplyRequest:
+        from reconciler.executor import ApplySettings
+
+        progress = Progress(self.log)
+
+        def confirm(plan: Plan) -> bool:
+            self.announce(trigger, plan)
+            progress.total = sum(1 for c in plan.changes if c.action is not Action.NOOP)
+            return True
+
+        settings = ApplySettings(
+            owner=self.command.options.owner,
+            concurrency=self.command.concurrency,
+            allow_disruptive=self.command.options.allow_disruptive,
+            commit=None,  # local edits, not a commit: state records no commit for them
+        )
+        return ApplyRequest(
+            options=self.command.options,
+            settings=settings,
+            saved=saved,
+            smoke=self.command.smoke,
+            confirm=confirm,
+            progress=progress,
+        )
+
+
+def _banner(command: WatchCommand, held: HeldLock, lease: Lease) -> str:
+    mode = "heal" if command.heal else "report only (--no-heal)"
+    prune = ", prune" if command.options.prune else ""
+    return (
+        f"watching {' '.join(command.paths)}; drift check every {command.interval:g} s: {mode}"
+        f"{prune}; holding the state lock of {held.name} (lock id {lease.info.id}); "
+        "Ctrl-C stops"
+    )
+
+
+# --- pure helpers -------------------------------------------------------------------------
+
+
+def merge(first: Trigger, queue: asyncio.Queue[Trigger]) -> Trigger:
+    """The trigger plus everything queued behind it: a save wins over a check."""
+    kinds, files = [first.kind], list(first.files)
+    while not queue.empty():
+        more = queue.get_nowait()
+        kinds.append(more.kind)
+        files.extend(more.files)
+    kind = next((k for k in (Kind.START, Kind.SAVE) if k in kinds), Kind.CHECK)
+    return Trigger(kind, tuple(dict.fromkeys(files)))
+
+
+def signatures(manifests: ManifestSet) -> dict[str, object]:
+    """Per id, what the manifest asks for (not where it sits in the file)."""
+    return {
+        d.inference_id: (d.task_type, d.body, str(d.api_key), d.options)
+        for d in manifests.desired()
+    }
+
+
+def split_drift(plan: Plan, edited: set[str]) -> tuple[Plan, tuple[PlannedChange, ...]]:
+    """(the plan without drift on endpoints not edited, the drifted changes left out)."""
+    left = tuple(c for c in plan.changes if c.drift and c.inference_id not in edited)
+    kept = tuple(c for c in plan.changes if c not in left)
+    return replace(plan, changes=kept), left
+
+
+def content_digest(paths: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for source in read_sources(paths).files:
+        digest.update(f"{source.path}\0{source.text}\0".encode())
+    return digest.hexdigest()
+
+
+async def settled(paths: Sequence[str], wait: float = SETTLE_S) -> bool:
+    """Whether the manifest files read the same after `wait` seconds."""
+    before = content_digest(paths)
+    await asyncio.sleep(wait)
+    return content_digest(paths) == before
+
+
+def watch_roots(paths: Sequence[str]) -> list[tuple[tuple[str, ...], bool]]:
+    """(folders, recursive): folder arguments recursively, the parents of file arguments not."""
+    folders = tuple(dict.fromkeys(p for p in paths if os.path.isdir(p)))
+    files = [p for p in paths if not os.path.isdir(p)]
+    parents = tuple(dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in files))
+    return [(roots, recursive) for roots, recursive in ((folders, True), (parents, False)) if roots]
+
+
+def manifest_filter(paths: Sequence[str]) -> Callable[[object, str], bool]:
+    """Events on manifest files the arguments name (hidden files, like `validate`, skipped)."""
+    folders = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
+    files = {os.path.abspath(p) for p in paths if not os.path.isdir(p)}
+
+    def wanted(_change: object, path: str) -> bool:
+        path = os.path.abspath(path)
+        if path in files:
+            return True
+        if not path.endswith(MANIFEST_SUFFIXES):
+            return False
+        return any(_inside(path, folder) for folder in folders)
+
+    return wanted
+
+
+def _inside(path: str, folder: str) -> bool:
+    relative = os.path.relpath(path, folder)
+    parts = relative.split(os.sep)
+    return parts[0] != ".." and not any(part.startswith(".") for part in parts)
+
+
+def display_path(path: str) -> str:
+    """Relative to the working directory when below it, else as given."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def _check_paths(paths: Sequence[str]) -> None:
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise UsageError(f"cannot watch {', '.join(missing)}: no such file or directory")
+
+
+# --- the edges: files, lease, signals ----------------------------------------------------
+
+
+async def _watch_files(
+    roots: tuple[str, ...], recursive: bool, command: WatchCommand, out: asyncio.Queue[Trigger]
+) -> None:
+    from watchfiles import awatch
+
+    accept = manifest_filter(command.paths)
+    async for changes in awatch(
+        *roots,
+        watch_filter=accept,
+        step=command.debounce_ms,
+        debounce=MAX_BATCH_MS,
+        rust_timeout=STOP_POLL_MS,
+        recursive=recursive,
+    ):
+        files = sorted({display_path(path) for _, path in changes})
+        out.put_nowait(Trigger(Kind.SAVE, tuple(files)))
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the watcher like Ctrl-C (main thread only; elsewhere nothing to do)."""
+    task = asyncio.current_task()
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        if task is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
+    """The error to report from a task group: ours first, then anything else."""
+    flat: list[BaseException] = []
+    stack: list[BaseException] = [group]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, BaseExceptionGroup):
+            stack.extend(item.exceptions)
+        else:
+            flat.append(item)
+    for kind in (LockLostError, ReconcilerError, KeyboardInterrupt, Exception):
+        found = next((e for e in flat if isinstance(e, kind)), None)
+        if found is not None:
+            return found
+    return flat[0]
