@@ -5,7 +5,8 @@ Nothing here decides or writes by itself: each cycle is `load_manifests` → `ap
 
 * **Triggers.** `watchfiles.awatch` on the manifest folders (the parent folder of a file
   argument, so an editor's rename-over save is seen); a save is taken once the files have been
-  quiet for `debounce_ms` (150 ms). A timer re-plans against live every `interval` seconds.
+  quiet for `debounce_ms` (100 ms: notifications are looked at every 100 ms, so a save is
+  handled 100-200 ms after its last write). A timer re-plans against live every `interval` s.
   Triggers that arrive during a cycle are merged into the next one; cycles never overlap.
 * **Broken input changes nothing.** Any diagnostic (a half-written or emptied file, a YAML
   error, a schema error) is printed with the `validate` text renderer and the cycle stops
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
     from reconciler.pipeline import ApplyReport
     from reconciler.saved_plan import SavedPlan
 
-DEBOUNCE_MS = 150
+DEBOUNCE_MS = 100
 MAX_BATCH_MS = 1_500
 """A save is handled once files are quiet for DEBOUNCE_MS, or after MAX_BATCH_MS of writes."""
 SETTLE_S = 0.5
