@@ -130,9 +130,7 @@ def measure(latency_ms: int) -> dict[str, list[float]]:
                 time.sleep(0.3)  # the previous cycle's smoke test has finished
                 started = time.monotonic()
                 (folder / "comp.yaml").write_text(manifest("comp", f"u{i}"))
-                samples["update"].append(
-                    until(es, lambda u, i=i: u.get("comp") == f"u{i}") - started
-                )
+                samples["update"].append(until(es, holds("comp", f"u{i}")) - started)
             for i in range(CREATES):
                 time.sleep(0.3)
                 started = time.monotonic()
