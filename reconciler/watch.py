@@ -142,8 +142,10 @@ class Watcher:
     def __init__(self, command: WatchCommand, ports: Ports, log: Log) -> None:
         self.command, self.ports, self.log = command, ports, log
         self._seen: dict[str, object] | None = None
-        self._quiet = False  # the last cycle was a drift check that found nothing
         self._invalid: str | None = None  # the problems last printed
+        self._idle: str | None = None  # what the last drift check with nothing to do printed
+        self._muted = False  # this cycle repeats the last idle check: print nothing
+        self._left: tuple[PlannedChange, ...] = ()  # drift this cycle leaves alone (--no-heal)
 
     async def serve(self, triggers: asyncio.Queue[Trigger]) -> None:
         loop = asyncio.get_running_loop()
@@ -160,6 +162,7 @@ class Watcher:
     async def cycle(self, trigger: Trigger) -> None:
         """One validate → plan → apply → smoke pass; errors are printed, never fatal."""
         started = time.perf_counter()
+        self._muted, self._left = False, ()
         if trigger.files:
             self.log(f"changed: {', '.join(trigger.files)}")
         try:
@@ -190,7 +193,7 @@ class Watcher:
         report = await self._apply(trigger, manifests, None if heal else edited)
         summary = result_line(report, time.perf_counter() - started) if report else ""
         if summary:
-            self.log(summary)
+            self.say(summary)
 
     def _edits(self, manifests: ManifestSet) -> tuple[set[str], set[str]]:
         """Ids whose manifest changed since the last valid load, and ids that disappeared."""
@@ -219,9 +222,7 @@ class Watcher:
         from reconciler.pipeline import compute_plan
 
         planned = await compute_plan(manifests, self.ports, self.command.options)
-        kept, left = split_drift(planned.plan, edited)
-        for change in left:
-            self.log(f"  drift left alone (--no-heal): {change.inference_id}: {change.reason}")
+        kept, self._left = split_drift(planned.plan, edited)
         if not kept.has_changes:
             self.announce(trigger, kept)
             return None
@@ -234,18 +235,27 @@ class Watcher:
         )
 
     def announce(self, trigger: Trigger, plan: Plan) -> None:
-        """The plan summary and one line per change; a run of quiet drift checks prints once."""
-        quiet = trigger.kind is Kind.CHECK and not plan.has_changes and not plan.blocked
-        if not (quiet and self._quiet):
-            self.log(f"{trigger.kind}: {plan_summary(plan)}")
-            for line in change_lines(plan):
-                self.log(line)
-        self._quiet = quiet
+        """The plan summary, one line per change and per drift left alone; a drift check
+        with nothing to do that repeats the last one prints nothing (nor its results)."""
+        head = "nothing to apply" if self._left and not plan.has_changes else plan_summary(plan)
+        lines = [f"{trigger.kind}: {head}", *change_lines(plan)]
+        lines += [
+            f"  drift left alone (--no-heal): {c.inference_id}: {c.reason}" for c in self._left
+        ]
+        text = "\n".join(lines)
+        idle = trigger.kind is Kind.CHECK and not plan.has_changes
+        self._muted = idle and text == self._idle
+        self._idle = text if idle else None
+        self.say(text)
+
+    def say(self, text: str) -> None:
+        if not self._muted:
+            self.log(text)
 
     def _request(self, trigger: Trigger, saved: SavedPlan | None) -> ApplyRequest:
         from reconciler.executor import ApplySettings
 
-        progress = Progress(self.log)
+        progress = Progress(self.say)
 
         def confirm(plan: Plan) -> bool:
             self.announce(trigger, plan)

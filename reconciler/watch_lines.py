@@ -31,7 +31,7 @@ class Log:
 class Progress:
     """`[n/total] ✓ update comp (12 ms)` as each endpoint finishes (apply's own lines)."""
 
-    def __init__(self, log: Log) -> None:
+    def __init__(self, log: Callable[[str], None]) -> None:
         self.log, self.done, self.total = log, 0, 0
 
     def __call__(self, outcome: EndpointOutcome) -> None:

@@ -161,3 +161,23 @@ async def test_a_server_error_is_printed_and_the_watcher_carries_on(heal: Rig) -
     assert "error:" in heal.printed() and "retrying on the next save or check" in heal.printed()
     await heal.watcher.cycle(Trigger(Kind.CHECK))
     assert await heal.users() == {"comp": "alice"}
+
+
+async def test_a_blocked_endpoint_is_reported_once_not_on_every_check(heal: Rig) -> None:
+    headers = "  headers:\n    X-Team: search\n"  # needs Elasticsearch 9.2; the sandbox is 9.1
+    (heal.folder / "a.yaml").write_text(completion("comp", "alice") + headers)
+    await heal.watcher.cycle(Trigger(Kind.START))
+    for _ in range(3):
+        await heal.watcher.cycle(Trigger(Kind.CHECK))
+    assert heal.printed().count("! blocked comp") == 2  # the start, then the first check
+    assert await heal.users() == {}
+
+
+async def test_no_heal_says_once_which_drift_it_leaves_alone(no_heal: Rig) -> None:
+    (no_heal.folder / "a.yaml").write_text(completion("one", "alice"))
+    await no_heal.watcher.cycle(Trigger(Kind.START))
+    await no_heal.out_of_band("one", "mallory")
+    for _ in range(3):
+        await no_heal.watcher.cycle(Trigger(Kind.CHECK))
+    assert no_heal.printed().count("drift left alone (--no-heal): one") == 1
+    assert "drift check: nothing to apply" in no_heal.printed()
