@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from reconciler.connect import Connection, open_ports
@@ -47,8 +45,8 @@ from reconciler.errors import ExitCode, ReconcilerError, UsageError
 from reconciler.model import Action, Plan, PlannedChange
 from reconciler.pipeline import ApplyRequest, ManifestSet, Ports, apply_changes, load_manifests
 from reconciler.planner import PlanOptions
-from reconciler.sources import MANIFEST_SUFFIXES, read_sources
 from reconciler.state import open_state_store
+from reconciler.watch_files import DEBOUNCE_MS, Kind, Trigger, merge, settled, watch_files
 from reconciler.watch_lines import (
     Log,
     Progress,
@@ -63,25 +61,6 @@ if TYPE_CHECKING:
     from reconciler.lock import Lease
     from reconciler.pipeline import ApplyReport
     from reconciler.saved_plan import SavedPlan
-
-DEBOUNCE_MS = 100
-MAX_BATCH_MS = 1_500
-"""A save is handled once files are quiet for DEBOUNCE_MS, or after MAX_BATCH_MS of writes."""
-SETTLE_S = 0.5
-STOP_POLL_MS = 300
-"""How often the file-watching thread looks for a stop request (bounds the Ctrl-C delay)."""
-
-
-class Kind(StrEnum):
-    START = "start"
-    SAVE = "save"
-    CHECK = "drift check"
-
-
-@dataclass(frozen=True, slots=True)
-class Trigger:
-    kind: Kind
-    files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +110,7 @@ async def _serve(command: WatchCommand, watcher: Watcher, lease: Lease) -> None:
     triggers.put_nowait(Trigger(Kind.START))
     async with asyncio.TaskGroup() as group:
         group.create_task(keep_lease(lease, watcher.log))
-        for roots, recursive in watch_roots(command.paths):
-            group.create_task(_watch_files(roots, recursive, command, triggers))
+        group.create_task(watch_files(command.paths, triggers, command.debounce_ms))
         group.create_task(watcher.serve(triggers))
 
 
@@ -291,17 +269,6 @@ def _banner(command: WatchCommand, held: HeldLock, lease: Lease) -> str:
 # --- pure helpers -------------------------------------------------------------------------
 
 
-def merge(first: Trigger, queue: asyncio.Queue[Trigger]) -> Trigger:
-    """The trigger plus everything queued behind it: a save wins over a check."""
-    kinds, files = [first.kind], list(first.files)
-    while not queue.empty():
-        more = queue.get_nowait()
-        kinds.append(more.kind)
-        files.extend(more.files)
-    kind = next((k for k in (Kind.START, Kind.SAVE) if k in kinds), Kind.CHECK)
-    return Trigger(kind, tuple(dict.fromkeys(files)))
-
-
 def signatures(manifests: ManifestSet) -> dict[str, object]:
     """Per id, what the manifest asks for (not where it sits in the file)."""
     return {
@@ -317,56 +284,6 @@ def split_drift(plan: Plan, edited: set[str]) -> tuple[Plan, tuple[PlannedChange
     return replace(plan, changes=kept), left
 
 
-def content_digest(paths: Sequence[str]) -> str:
-    digest = hashlib.sha256()
-    for source in read_sources(paths).files:
-        digest.update(f"{source.path}\0{source.text}\0".encode())
-    return digest.hexdigest()
-
-
-async def settled(paths: Sequence[str], wait: float = SETTLE_S) -> bool:
-    """Whether the manifest files read the same after `wait` seconds."""
-    before = content_digest(paths)
-    await asyncio.sleep(wait)
-    return content_digest(paths) == before
-
-
-def watch_roots(paths: Sequence[str]) -> list[tuple[tuple[str, ...], bool]]:
-    """(folders, recursive): folder arguments recursively, the parents of file arguments not."""
-    folders = tuple(dict.fromkeys(p for p in paths if os.path.isdir(p)))
-    files = [p for p in paths if not os.path.isdir(p)]
-    parents = tuple(dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in files))
-    return [(roots, recursive) for roots, recursive in ((folders, True), (parents, False)) if roots]
-
-
-def manifest_filter(paths: Sequence[str]) -> Callable[[object, str], bool]:
-    """Events on manifest files the arguments name (hidden files, like `validate`, skipped)."""
-    folders = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
-    files = {os.path.abspath(p) for p in paths if not os.path.isdir(p)}
-
-    def wanted(_change: object, path: str) -> bool:
-        path = os.path.abspath(path)
-        if path in files:
-            return True
-        if not path.endswith(MANIFEST_SUFFIXES):
-            return False
-        return any(_inside(path, folder) for folder in folders)
-
-    return wanted
-
-
-def _inside(path: str, folder: str) -> bool:
-    relative = os.path.relpath(path, folder)
-    parts = relative.split(os.sep)
-    return parts[0] != ".." and not any(part.startswith(".") for part in parts)
-
-
-def display_path(path: str) -> str:
-    """Relative to the working directory when below it, else as given."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
-
-
 def _check_paths(paths: Sequence[str]) -> None:
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
@@ -374,24 +291,6 @@ def _check_paths(paths: Sequence[str]) -> None:
 
 
 # --- the edges: files, lease, signals ----------------------------------------------------
-
-
-async def _watch_files(
-    roots: tuple[str, ...], recursive: bool, command: WatchCommand, out: asyncio.Queue[Trigger]
-) -> None:
-    from watchfiles import awatch
-
-    accept = manifest_filter(command.paths)
-    async for changes in awatch(
-        *roots,
-        watch_filter=accept,
-        step=command.debounce_ms,
-        debounce=MAX_BATCH_MS,
-        rust_timeout=STOP_POLL_MS,
-        recursive=recursive,
-    ):
-        files = sorted({display_path(path) for _, path in changes})
-        out.put_nowait(Trigger(Kind.SAVE, tuple(files)))
 
 
 def _stop_on_sigterm() -> None:

@@ -20,7 +20,8 @@ from reconciler.pipeline import Ports
 from reconciler.planner import PlanOptions
 from reconciler.state import IndexStateStore
 from reconciler.target import Target
-from reconciler.watch import Kind, Trigger, WatchCommand, Watcher
+from reconciler.watch import WatchCommand, Watcher
+from reconciler.watch_files import Kind, Trigger
 from reconciler.watch_lines import Log
 from reconciler.watch_lock import HeldLock
 from tests.fixtures.sandbox import make_sandbox_app

@@ -11,7 +11,8 @@ import pytest
 
 from reconciler.model import Action, Plan, PlannedChange
 from reconciler.pipeline import load_manifests
-from reconciler.watch import (
+from reconciler.watch import signatures, split_drift
+from reconciler.watch_files import (
     Kind,
     Trigger,
     content_digest,
@@ -19,8 +20,6 @@ from reconciler.watch import (
     manifest_filter,
     merge,
     settled,
-    signatures,
-    split_drift,
     watch_roots,
 )
 from reconciler.watch_lines import Log, invalid_report, plan_summary
