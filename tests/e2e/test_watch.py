@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cli, completion, write_manifest
+from tests.e2e.conftest import KEY, Cli, completion, write_manifest
 
 pytestmark = pytest.mark.e2e
 
@@ -154,6 +154,7 @@ def test_saves_are_applied_within_a_second_or_so(cli: Cli, tmp_path: Path) -> No
     assert re.search(r"^\d\d:\d\d:\d\d changed: .*comp\.yaml$", watcher.output, re.M)
     assert "save: Plan: 0 to create, 1 to update in place" in watcher.output
     assert re.search(r"✓ smoke comp \(completion\)", watcher.output)
+    assert KEY not in watcher.output
 
 
 def test_a_syntax_error_or_an_emptied_file_mid_edit_deletes_nothing(
