@@ -326,6 +326,92 @@ def unlock(
     raise typer.Exit(run_unlock(connection, lock_id, dict(os.environ)))
 
 
+@app.command()
+def watch(
+    paths: Paths,
+    target: TargetOpt = None,
+    sandbox: SandboxOpt = False,
+    ca_cert: CaCertOpt = None,
+    insecure: InsecureOpt = False,
+    state: StateOpt = None,
+    owner: OwnerOpt = "reconciler",
+    prune: PruneOpt = False,
+    allow_disruptive: DisruptiveOpt = False,
+    key_rotation: RotationOpt = None,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", min=0.1, help="Seconds between drift checks against live."),
+    ] = 60.0,
+    no_heal: Annotated[
+        bool,
+        typer.Option("--no-heal", help="Report drift on a check instead of undoing it."),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="Endpoints changed at once.")
+    ] = 4,
+    lock_timeout: LockTimeoutOpt = 0.0,
+    smoke: Annotated[
+        SmokeMode, typer.Option("--smoke", help="Which endpoints to smoke-test after a change.")
+    ] = SmokeMode.changed,
+) -> None:
+    """Apply the manifests on every save and heal drift every --interval, until Ctrl-C.
+
+    Holds the state lock while it runs: an apply or a second watcher waits (--lock-timeout),
+    then fails naming it. An invalid or half-written file changes nothing. Exit 130 on Ctrl-C.
+    """
+    from reconciler.watch import WatchCommand, run_watch
+
+    command = WatchCommand(
+        paths=paths,
+        connection=_connection(target, sandbox, ca_cert, insecure, state),
+        options=_plan_options(owner, prune, allow_disruptive, key_rotation),
+        interval=interval,
+        heal=not no_heal,
+        lock_timeout=lock_timeout,
+        concurrency=concurrency,
+        smoke=smoke.value,
+    )
+    raise typer.Exit(run_watch(command, dict(os.environ)))
+
+
+@app.command()
+def export(
+    target: TargetOpt = None,
+    sandbox: SandboxOpt = False,
+    ca_cert: CaCertOpt = None,
+    insecure: InsecureOpt = False,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", help="Write <inference_id>.yaml files here (default: stdout)."),
+    ] = None,
+    include_preconfigured: Annotated[
+        bool,
+        typer.Option(
+            "--include-preconfigured",
+            help="Also list the server's preconfigured `.…` endpoints, commented out.",
+        ),
+    ] = False,
+    key_var: Annotated[
+        str, typer.Option("--key-var", help="Environment variable named by every api_key.")
+    ] = "OPENAI_API_KEY",
+    schema_ref: Annotated[
+        str | None,
+        typer.Option("--schema-ref", help="$schema of the yaml-language-server modeline."),
+    ] = None,
+) -> None:
+    """Write one manifest per live openai endpoint; then plan shows only adopt lines."""
+    from reconciler.export import ExportCommand, run_export
+
+    command = ExportCommand(
+        connection=_connection(target, sandbox, ca_cert, insecure, None),
+        out=out,
+        include_preconfigured=include_preconfigured,
+        key_var=key_var,
+        schema_ref=schema_ref,
+    )
+    raise typer.Exit(run_export(command, dict(os.environ)))
+
+
 def _connection(
     target: str | None, sandbox: bool, ca_cert: str | None, insecure: bool, state: str | None
 ) -> Connection:
