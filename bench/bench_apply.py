@@ -20,15 +20,13 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from support import repo_on_path, sandbox_process
 
 from reconciler.client import EsClient
 from reconciler.executor import ApplySettings
@@ -37,7 +35,6 @@ from reconciler.planner import PlanOptions
 from reconciler.state import IndexStateStore
 from reconciler.target import Target
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 COUNT = 200
 LATENCY_MS = 20.0
 CONCURRENCY = (1, 8)
@@ -46,27 +43,11 @@ ENV = {"OPENAI_API_KEY": "sk-bench-apply-0123456789"}
 
 def write_corpus(root: Path, count: int) -> None:
     """`count` text_embedding manifests, one file each."""
-    _repo_on_path()
+    repo_on_path()
     from tests.fixtures.corpus import SHAPES
     from tests.fixtures.corpus import write_corpus as write
 
     write(root, count, prefix="apply", shapes=SHAPES[:1])
-
-
-def _repo_on_path() -> None:
-    """The benchmarks reuse the test fixtures (sandbox launcher, corpus)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-
-
-@contextmanager
-def sandbox_process(**options: object) -> Iterator[str]:
-    """A real sandbox process on a free port (the test fixture's launcher); yields its URL."""
-    _repo_on_path()
-    from tests.fixtures.sandbox import start_sandbox_process
-
-    with start_sandbox_process(**options) as process:
-        yield process.url
 
 
 def endpoints_on(url: str) -> int:

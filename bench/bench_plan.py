@@ -26,16 +26,15 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from support import repo_on_path, sandbox_process
 
 from reconciler.client import EsClient
 from reconciler.defaults import capabilities
@@ -56,7 +55,6 @@ from reconciler.secrets import Secret, fingerprint
 from reconciler.state import IndexStateStore
 from reconciler.target import Target
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 COUNT = 1000
 LATENCY_MS = 20.0
 SEED_CONCURRENCY = 16
@@ -79,26 +77,10 @@ class Timing:
 
 def write_corpus(root: Path, count: int) -> None:
     """`count` manifests, one file each (the common layout of a GitOps repository)."""
-    _repo_on_path()
+    repo_on_path()
     from tests.fixtures.corpus import write_corpus as write
 
     write(root, count, prefix="bench")
-
-
-def _repo_on_path() -> None:
-    """The benchmarks reuse the test fixtures (sandbox launcher, corpus)."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-
-
-@contextmanager
-def sandbox_process(**options: object) -> Iterator[str]:
-    """A real sandbox process on a free port (the test fixture's launcher); yields its URL."""
-    _repo_on_path()
-    from tests.fixtures.sandbox import start_sandbox_process
-
-    with start_sandbox_process(**options) as process:
-        yield process.url
 
 
 async def set_latency(url: str, ms: float) -> None:
