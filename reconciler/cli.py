@@ -452,6 +452,7 @@ def run(argv: list[str] | None = None) -> int:
     import click
 
     command = typer.main.get_command(app)
+    _configure_logging(os.environ.get("RECONCILE_LOG", "warning"))
     try:
         result = command.main(args=argv, prog_name="reconcile", standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -469,6 +470,17 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so, without locals (they may hold secrets)
         return _bug(exc)
     return int(result or 0)
+
+
+def _configure_logging(level: str) -> None:
+    """`RECONCILE_LOG=info|debug` shows retries and requests on stderr (never a body or key)."""
+    import logging
+
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
 
 
 def _interrupted() -> int:

@@ -211,6 +211,7 @@ def test_an_apply_killed_midway_is_finished_by_the_next_one(cli: Cli, tmp_path: 
 
 
 def test_the_key_never_appears_in_output_errors_or_state(cli: Cli, tmp_path: Path) -> None:
+    cli.env["RECONCILE_LOG"] = "debug"  # every log line too
     folder = copy_examples(tmp_path)
     saved = tmp_path / "plan.json"
     cli("plan", str(folder), "--out", str(saved))
@@ -220,6 +221,15 @@ def test_the_key_never_appears_in_output_errors_or_state(cli: Cli, tmp_path: Pat
     edit(folder / "openai-embeddings.yaml", "dimensions: 128", "dimensions: 100")
     cli("apply", str(folder), "--yes", "--format", "markdown")  # fails upstream: bad key
     cli("smoke", str(folder), "--format", "json")
+    debug = subprocess.run(  # a separate process, so its debug log lines reach stderr
+        [sys.executable, "-m", "reconciler", "apply", str(folder), "--yes"],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "DEBUG reconciler.client" in debug.stderr
+    cli.transcript += [debug.stdout, debug.stderr]
     with cli.es() as es:
         es.post("/reconciler-state/_refresh")
         state = es.get("/reconciler-state/_search", params={"size": 100}).text
