@@ -17,15 +17,12 @@ import httpx
 import yaml
 
 from reconciler.client import EsClient
-from reconciler.defaults import capabilities
 from reconciler.executor import ApplyOutcome, ApplySettings, EndpointOutcome, execute
 from reconciler.model import Action, LiveEndpoint, Plan
-from reconciler.pipeline import PlanResult, Ports, compute_plan, load_manifests, resolve_keys
+from reconciler.pipeline import PlanResult, Ports, compute_plan, load_manifests
 from reconciler.planner import PlanOptions
-from reconciler.planner import plan as decide
 from reconciler.retry import RetryPolicy
 from reconciler.sandbox import SandboxApp
-from reconciler.secrets import fingerprint
 from reconciler.smoke import SmokeResult, smoke_test
 from reconciler.state import FileStateStore, IndexStateStore, StateStore
 from reconciler.target import Target
@@ -102,29 +99,6 @@ class Harness:
         assert manifests.valid, manifests.diagnostics
         ports = Ports(client=self.client, store=self.store, env=self.env, now=lambda: NOW)
         return await compute_plan(manifests, ports, PlanOptions(**options))
-
-    async def plan_without_in_use(self, **options: Any) -> PlanResult:
-        """The planner on the same facts, skipping the in-use dry runs of `compute_plan`."""
-        manifests = load_manifests([str(self.folder)])
-        desired = resolve_keys(manifests, self.env)
-        snapshot = await self.store.read()
-        fingerprints = {
-            d.inference_id: fingerprint(d.api_key, snapshot.salt)  # type: ignore[arg-type]
-            for d in desired
-            if snapshot.salt
-        }
-        live = await self.client.list_endpoints()
-        plan = decide(
-            desired=desired,
-            desired_fingerprints=fingerprints,
-            live=live,
-            state=list(snapshot.records.values()),
-            capabilities=capabilities(".".join(map(str, (await self.client.info()).version))),
-            in_use={},
-            options=PlanOptions(**options),
-            created_at=NOW.isoformat(),
-        )
-        return PlanResult(plan, tuple(desired), tuple(live), snapshot, fingerprints)
 
     async def execute(
         self, result: PlanResult, plan: Plan | None = None, **settings: Any
