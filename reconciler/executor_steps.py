@@ -21,10 +21,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.client import ConflictError
-from reconciler.defaults import SERVER_CHOSEN, supports
+from reconciler.defaults import DEFAULT_SIMILARITY, SERVER_CHOSEN, model_dimensions, supports
 from reconciler.diff import compare, last_applied_spec, normalize_live, request_body, update_body
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
-from reconciler.model import JSON, DesiredEndpoint, LiveEndpoint, PlannedChange, StateRecord
+from reconciler.model import (
+    JSON,
+    DesiredEndpoint,
+    LiveEndpoint,
+    PlannedChange,
+    Reason,
+    StateRecord,
+)
 from reconciler.secrets import Secret, fingerprint
 
 if TYPE_CHECKING:
@@ -70,9 +77,32 @@ class StepContext:
 
 async def create(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
     """PUT the endpoint, read it back, record it, then check the server took every field."""
-    await put_new(ctx, change, desired)
+    await put_new(ctx, change, desired, await create_body(ctx, change, desired))
     await settle(ctx, change, desired)
     return "created"
+
+
+async def create_body(
+    ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint
+) -> Mapping[str, JSON]:
+    """The planned body; when an endpoint deleted out of band is created again on 9.1+, also
+    the `similarity` and `dimensions` the server would choose.
+
+    Its semantic_text mappings most likely still use the id, and 9.1+ never answers a PUT
+    that leaves either out then (see `recreate_body`). Named only for models whose default
+    size OpenAI lets a request ask for (text-embedding-3-*), so nothing else changes."""
+    body = body_of(change, desired)
+    if change.code is not Reason.RECREATE_MISSING or change.task_type != "text_embedding":
+        return body
+    settings = dict(body.get("service_settings") or {})
+    model = str(settings.get("model_id", ""))
+    size = model_dimensions(model)
+    if size is None or not model.startswith("text-embedding-3"):
+        return body
+    if not await checks_mappings(ctx.client):
+        return body
+    named = {"similarity": DEFAULT_SIMILARITY, "dimensions": size}
+    return {**body, "service_settings": {**named, **settings}}
 
 
 async def update(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:

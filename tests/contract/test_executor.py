@@ -683,3 +683,25 @@ async def test_model_change_whose_size_the_server_chooses_is_refused_then_restor
         assert (settings["model_id"], settings["dimensions"]) == ("text-embedding-3-small", 1536)
         answer = await h.client.infer("text_embedding", "emb", "still there?")
         assert len(answer.embeddings[0]) == 1536
+
+
+async def test_endpoint_deleted_out_of_band_under_a_used_mapping_is_created_again(
+    tmp_path: Path,
+) -> None:
+    """9.1+ never answers a PUT that leaves `dimensions` or `similarity` out while a
+    semantic_text mapping with recorded settings uses the id (ref 2.2 step 10). A drift heal
+    (recreate-missing) names the server's own choices for text-embedding-3 models."""
+    async with harness(tmp_path, es_version="9.1.0") as h:
+        await _created(h, manifest("emb"))  # no dimensions, no similarity: server-chosen
+        await _used_by_a_document(h, "docs", "emb")
+        deleted = await h.raw("DELETE", "/_inference/text_embedding/emb?force=true")
+        assert deleted.status_code == 200
+        result = await h.plan()
+        assert [c.code for c in result.plan.changes] == [Reason.RECREATE_MISSING]
+
+        outcome = await asyncio.wait_for(h.execute(result), 10)
+
+        assert outcome.ok, outcome
+        settings = (await h.live())["emb"].body["service_settings"]
+        assert (settings["dimensions"], settings["similarity"]) == (1536, "dot_product")
+        assert not (await h.plan()).plan.has_changes
