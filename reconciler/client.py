@@ -76,6 +76,18 @@ log = logging.getLogger(__name__)
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 """OpenAI-style keys the client was never given are still masked (defence in depth)."""
 _ALREADY_EXISTS = "resource_already_exists_exception"
+TIMEOUT = "timeout"
+"""`error_type` of a request sent but not answered in time (no HTTP status)."""
+
+
+def _unanswered(task_type: str, inference_id: str) -> str:
+    """Why a create is not retried after a timeout: the same PUT would wait just as long."""
+    return (
+        f"PUT /_inference/{task_type}/{inference_id}: the server did not answer and did not"
+        " create the endpoint; not retried. Elasticsearch 9.1+ never answers the create of a"
+        " text_embedding endpoint without `dimensions` and `similarity` while a semantic_text"
+        " mapping already uses the id: name both in the manifest"
+    )
 
 
 class _SecretAuth(httpx.Auth):
@@ -204,8 +216,10 @@ class EsClient:
             attempts += 1
             try:
                 return await self.put_endpoint(task_type, inference_id, body, api_key, timeout)
-            except TemporaryApiError:
+            except TemporaryApiError as error:
                 found = await self._read_back(task_type, inference_id)
+                if found is None and error.error_type == TIMEOUT:
+                    raise PermanentApiError(_unanswered(task_type, inference_id)) from None
                 if found is None:
                     raise
                 return found
@@ -367,12 +381,15 @@ class EsClient:
         """One request; any failure comes out as an `ApiError` (nothing of httpx leaks)."""
         self._count += 1
         failure: str | None = None
+        kind: str | None = None
         try:
             response = await self._http.request(method, "/" + path, params=params, json=payload)
         except httpx.TransportError as exc:
             failure = self._redact(f"{type(exc).__name__}: {exc}")
+            kind = TIMEOUT if isinstance(exc, httpx.ReadTimeout) else None
         if failure is not None:  # raised outside `except`: no httpx exception in the chain
-            raise TemporaryApiError(f"{method} /{path}: could not reach the server ({failure})")
+            message = f"{method} /{path}: could not reach the server ({failure})"
+            raise TemporaryApiError(message, error_type=kind)
         log.debug("%s /%s -> %s", method, path, response.status_code)
         if response.is_success:
             return response

@@ -283,15 +283,26 @@ async def test_put_safely_reads_back_after_a_failed_put(server: Server) -> None:
 
 
 async def test_put_safely_retries_when_nothing_was_stored(server: Server) -> None:
-    server.on(
-        "PUT", "/_inference/text_embedding/emb", httpx.ReadTimeout("read timed out"), ok(EMBEDDING)
-    )
+    server.on("PUT", "/_inference/text_embedding/emb", httpx.ConnectError("refused"), ok(EMBEDDING))
     server.on("GET", "/_inference/emb", es_error(404, "resource_not_found_exception", "nope"))
     async with server.client() as es:
         live = await es.put_endpoint_safely("text_embedding", "emb", {}, Secret("sk-x"))
     assert live.inference_id == "emb"
     assert [r.method for r in server.requests] == ["PUT", "GET", "PUT"]
     assert server.sleeps == [0.5]
+
+
+async def test_put_safely_does_not_retry_a_create_the_server_never_answered(
+    server: Server,
+) -> None:
+    # 9.1+ never answers some creates (ref 2.2 step 10): the same PUT would hang again
+    server.on("PUT", "/_inference/text_embedding/emb", httpx.ReadTimeout("read timed out"))
+    server.on("GET", "/_inference/emb", es_error(404, "resource_not_found_exception", "nope"))
+    async with server.client() as es:
+        with pytest.raises(PermanentApiError, match="did not answer") as caught:
+            await es.put_endpoint_safely("text_embedding", "emb", {}, Secret("sk-x"))
+    assert "name both in the manifest" in str(caught.value)
+    assert [r.method for r in server.requests] == ["PUT", "GET"]
 
 
 async def test_put_safely_takes_already_exists_on_a_retry_as_success(server: Server) -> None:
