@@ -17,6 +17,9 @@ from reconciler.model import JSON, Capabilities, FieldChange, FieldOp, KeyRotati
 Release = tuple[int, int]
 """An Elasticsearch (major, minor) release; patch releases never changed these tables."""
 
+NEWEST: Final[Release] = (9, 5)
+"""The newest release these tables describe; serverless projects run at least this code."""
+
 SERVICE: Final = "openai"
 
 RATE_LIMIT_RPM: Final[Mapping[str, int]] = MappingProxyType(

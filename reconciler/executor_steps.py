@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.client import ConflictError
-from reconciler.defaults import DEFAULT_SIMILARITY, SERVER_CHOSEN, model_dimensions, supports
+from reconciler.defaults import DEFAULT_SIMILARITY, SERVER_CHOSEN, model_dimensions
 from reconciler.diff import compare, last_applied_spec, normalize_live, request_body, update_body
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
 from reconciler.model import (
@@ -229,8 +229,7 @@ async def recreate_body(
 
 async def checks_mappings(client: EsClient) -> bool:
     """Whether the server checks semantic_text mappings on PUT (9.1+, ref 2.2 step 10)."""
-    info = await client.info()
-    return info.serverless or supports("mapping_compatibility_check", info.version[:2])
+    return (await client.info()).supports("mapping_compatibility_check")
 
 
 async def discard_probe(client: EsClient, task_type: str, probe: str) -> None:

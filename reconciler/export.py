@@ -106,7 +106,7 @@ def run_export(
 async def _read(connection: Connection, env: Mapping[str, str]) -> tuple[list[LiveEndpoint], str]:
     async with open_ports(connection, env) as ports:
         info = await ports.client.info()
-        return await ports.client.list_endpoints(), ".".join(map(str, info.version))
+        return await ports.client.list_endpoints(), info.label
 
 
 # --- the pure part ---------------------------------------------------------------------------

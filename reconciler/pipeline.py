@@ -115,7 +115,7 @@ async def compute_plan(manifests: ManifestSet, ports: Ports, options: PlanOption
     live = await ports.client.list_endpoints()
     snapshot = await ports.store.read()
     fingerprints = _fingerprints(desired, snapshot.salt)
-    caps = capabilities(".".join(map(str, info.version)))
+    caps = capabilities(info.label)
     decide = partial(
         plan,
         desired=desired,

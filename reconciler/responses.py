@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.defaults import NEWEST, Release, supports
 from reconciler.errors import (
     ApiError,
     ConflictError,
@@ -42,29 +43,42 @@ class ServerInfo:
         flavor = version.get("build_flavor") if isinstance(version, Mapping) else None
         return cls(parse_version(number), serverless=flavor == "serverless")
 
-    def at_least(self, *version: int) -> bool:
-        return self.serverless or self.version >= version
+    @property
+    def release(self) -> Release:
+        """The release whose behaviour to expect: serverless reports an old number but runs
+        the newest code."""
+        return NEWEST if self.serverless else self.version[:2]
+
+    @property
+    def label(self) -> str:
+        """The version as people and `defaults.capabilities` read it."""
+        major, minor, patch = (*self.release, 0) if self.serverless else self.version
+        return f"{major}.{minor}.{patch}" + ("-serverless" if self.serverless else "")
+
+    def supports(self, feature: str) -> bool:
+        """Whether the server has a feature of `defaults.FEATURES` (the one version table)."""
+        return supports(feature, self.release)
 
     @property
     def has_update_api(self) -> bool:
-        return self.at_least(8, 17)
+        return self.supports("update_api")
 
     @property
     def has_put_timeout(self) -> bool:
         """PUT `timeout` arrived in 8.19 and 9.1 (9.0 lacks it); older servers reject it."""
-        return self.at_least(9, 1) or (self.version[0] == 8 and self.at_least(8, 19))
+        return self.supports("put_timeout")
 
     @property
     def has_chat_completion(self) -> bool:
-        return self.at_least(8, 18)
+        return self.supports("chat_completion")
 
     @property
     def has_headers(self) -> bool:
-        return self.at_least(9, 2)
+        return self.supports("task_settings.headers")
 
     @property
     def has_none_recursive_chunking(self) -> bool:
-        return self.at_least(9, 1)
+        return self.supports("chunking.none")
 
 
 def parse_version(number: str) -> tuple[int, int, int]:

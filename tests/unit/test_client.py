@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from reconciler.client import ConflictError, EsClient, ServerInfo
+from reconciler.defaults import capabilities
 from reconciler.errors import (
     ApiError,
     NotFoundError,
@@ -161,6 +162,16 @@ async def test_capabilities_by_version(
 def test_serverless_has_everything() -> None:
     info = ServerInfo.parse({"version": {"number": "8.11.0", "build_flavor": "serverless"}})
     assert info.has_update_api and info.has_put_timeout and info.has_headers
+    # the planner reads the same label: serverless is planned as the newest release, not 8.11
+    assert capabilities(info.label).update_api
+
+
+def test_planner_and_client_read_one_version_table() -> None:
+    for number in ("8.15.0", "8.17.0", "8.19.2", "9.0.0", "9.1.0", "9.2.1"):
+        info = ServerInfo.parse({"version": {"number": number}})
+        caps = capabilities(info.label)
+        assert info.has_update_api is caps.update_api
+        assert info.has_put_timeout is ("put_timeout" in caps.features)
 
 
 async def test_info_from_something_not_elasticsearch(server: Server) -> None:
