@@ -202,7 +202,7 @@ async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequ
             desired={d.inference_id: d for d in planned.desired},
             client=ports.client,
             store=ports.store,
-            salt=await ports.store.salt(),
+            salt=planned.state.salt or await ports.store.salt(),  # read with the plan
             settings=request.settings,
             now=ports.now,
             progress=request.progress,
