@@ -449,19 +449,17 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code instead of exiting (used by tests)."""
-    import click
-
+    exits, aborts, usage_errors = _click_exceptions()
     command = typer.main.get_command(app)
     _configure_logging(os.environ.get("RECONCILE_LOG", "warning"))
     try:
         result = command.main(args=argv, prog_name="reconcile", standalone_mode=False)
-    except click.exceptions.Exit as done:
-        return int(done.exit_code)
-    except click.exceptions.Abort:
+    except exits as done:
+        return int(getattr(done, "exit_code", 0))
+    except aborts:
         return _interrupted()
-    except click.ClickException as exc:
-        exc.show()
-        return ExitCode.ERROR
+    except usage_errors as exc:
+        return _usage_error(exc)
     except ReconcilerError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
@@ -470,6 +468,43 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so, without locals (they may hold secrets)
         return _bug(exc)
     return int(result or 0)
+
+
+def _click_exceptions() -> tuple[
+    tuple[type[BaseException], ...], tuple[type[BaseException], ...], tuple[type[Exception], ...]
+]:
+    """The click exception classes the parser may raise: the standalone `click` package's and,
+    from typer 0.26 on, those of the click that typer bundles (`typer._click`). Matching only
+    one set turns every usage error into an "internal error" with the other."""
+    import importlib
+
+    modules = []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    exits = tuple(m.Exit for m in modules if hasattr(m, "Exit"))
+    aborts = tuple(m.Abort for m in modules if hasattr(m, "Abort"))
+    errors = tuple(m.ClickException for m in modules if hasattr(m, "ClickException"))
+    return exits, aborts, errors
+
+
+def _usage_error(exc: Exception) -> int:
+    """Print click's message (with the usage line for a usage error) and exit 1.
+
+    `reconcile` alone raises NoArgsIsHelpError: that prints the help, as a bare command should.
+    """
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        ctx = getattr(exc, "ctx", None)
+        typer.echo(ctx.get_help() if ctx is not None else str(exc), err=True)
+        return ExitCode.ERROR
+    show = getattr(exc, "show", None)
+    if callable(show):
+        show()
+    else:
+        typer.echo(f"error: {exc}", err=True)
+    return ExitCode.ERROR
 
 
 def _configure_logging(level: str) -> None:
