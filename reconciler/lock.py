@@ -7,7 +7,11 @@ naming the holder. A lock past its `expires_at` (the holder died) is taken over 
 compare-and-swap, so of two writers racing for a stale lock only one wins. The holder renews
 its lease as it makes progress (`Lease.renew_if_due`, called by every state write).
 Unlike Terraform's locks (hashicorp/terraform#25776), a killed CI job cannot strand the
-lock for longer than one lease; `reconcile unlock` removes it at once.
+lock for longer than one lease, and a killed run on the same machine does not strand it at
+all: the lock records its holder's process (`lock_holder.py`), and a lock whose holder ran
+here and is gone is taken over at once, with a note. `reconcile unlock LOCK_ID` (the id is
+required, as in `terraform force-unlock LOCK_ID`) removes a lock, but never one whose holder
+still runs on this machine.
 
 `FileLock` (an `O_CREAT|O_EXCL` lock file) is the file backend's set of primitives; the
 index backend's (`_lock` document, `op_type=create`, `if_seq_no`) lives in `state.py`.
@@ -25,12 +29,13 @@ import secrets
 import socket
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.errors import LockHeldError, StateError
+from reconciler.lock_holder import HolderProcess, Liveness, current_process
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,11 @@ class LockInfo:
     command: str
     acquired_at: datetime
     expires_at: datetime
+    process: HolderProcess = field(default_factory=HolderProcess)
+
+    def liveness(self) -> Liveness:
+        """Whether the holder still runs, as far as this machine can tell."""
+        return self.process.liveness()
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -77,6 +87,10 @@ class LockInfo:
             "command": self.command,
             "acquired_at": _iso(self.acquired_at),
             "expires_at": _iso(self.expires_at),
+            "host": self.process.host,
+            "machine": self.process.machine,
+            "pid": self.process.pid,
+            "started": self.process.started,
         }
 
     @classmethod
@@ -87,6 +101,12 @@ class LockInfo:
             command=str(data.get("command", "")),
             acquired_at=_parse_time(data.get("acquired_at")),
             expires_at=_parse_time(data.get("expires_at")),
+            process=HolderProcess(
+                host=str(data.get("host") or ""),
+                machine=str(data.get("machine") or ""),
+                pid=_pid(data.get("pid")),
+                started=str(data.get("started") or ""),
+            ),
         )
 
 
@@ -160,9 +180,11 @@ class Locker:
         sleep: Sleep,
         lease: float = DEFAULT_LEASE,
         poll: float = DEFAULT_POLL,
+        unlock_flags: str = "",
     ) -> None:
         self.backend, self.store_name, self.now, self._sleep = backend, store_name, now, sleep
         self.lease, self._poll = timedelta(seconds=lease), poll
+        self.unlock_flags = unlock_flags  # e.g. ` --state file:PATH`, for advice that works
 
     async def acquire(self, *, command: str, timeout: float, holder: str | None) -> Lease:
         """Take the lock, waiting up to `timeout` seconds; `LockHeldError` names the holder."""
@@ -180,14 +202,24 @@ class Locker:
         found = await self.backend.read()
         return found[0] if found else None
 
-    async def force_unlock(self, lock_id: str | None = None) -> LockInfo | None:
-        """Remove the lock (only the one with `lock_id`, if given); what was removed."""
+    async def force_unlock(self, lock_id: str) -> LockInfo | None:
+        """Remove the lock with `lock_id`; what was removed (None: no lock was held).
+
+        Refused when the id is another lock's, and when the holder still runs on this
+        machine: removing a live writer's lock would let a second writer in."""
         found = await self.backend.read()
         if found is None:
             return None
         info, version = found
-        if lock_id is not None and lock_id != info.id:
+        if lock_id != info.id:
             raise StateError(f"the lock is {info.describe()}, not lock id {lock_id}")
+        if info.liveness() is Liveness.ALIVE:
+            raise StateError(
+                f"refusing to unlock: the lock of {self.store_name} is {info.describe()}, and that"
+                f" process (pid {info.process.pid}) is still running on this machine. Let it"
+                " finish, or stop it first; a lock whose process is gone is taken over by the"
+                " next run on its own"
+            )
         if not await self.backend.remove(version):
             raise StateError("the lock changed while removing it; run unlock again")
         return info
@@ -207,12 +239,21 @@ class Locker:
         theirs, stale = found
         if theirs.id == mine.id:  # a retried create that had in fact succeeded
             return Lease(self, theirs, stale)
-        if not theirs.expired(self.now()):
+        why = self._stale(theirs)
+        if why is None:
             return None
         version = await self.backend.take_over(mine, stale)
         if version is not None:
-            log.warning("took over an expired state lock: %s", theirs.describe())
+            log.warning("note: took over the state lock %s: %s", why, theirs.describe())
         return Lease(self, mine, version) if version is not None else None
+
+    def _stale(self, theirs: LockInfo) -> str | None:
+        """Why another's lock may be taken over (its holder is gone), or None if not."""
+        if theirs.expired(self.now()):
+            return f"of {self.store_name}, expired at {_iso(theirs.expires_at)}"
+        if theirs.liveness() is Liveness.DEAD:
+            return f"of {self.store_name}, whose process (pid {theirs.process.pid}) is gone"
+        return None
 
     async def _wait_or_fail(self, deadline: datetime) -> None:
         remaining = (deadline - self.now()).total_seconds()
@@ -224,10 +265,15 @@ class Locker:
         info = await self.current()
         if info is None:
             return f"could not take the state lock of {self.store_name}; try again"
+        held = f"the state of {self.store_name} is locked by {info.describe()}"
+        if info.liveness() is Liveness.ALIVE:
+            return (
+                f"{held}; that process (pid {info.process.pid}) is still running on this machine."
+                " Wait for it with --lock-timeout SECONDS"
+            )
         return (
-            f"the state of {self.store_name} is locked by {info.describe()}; the lock expires "
-            f"at {_iso(info.expires_at)}. Wait (--lock-timeout), or if that run is gone: "
-            f"reconcile unlock {info.id}"
+            f"{held}; the lock expires at {_iso(info.expires_at)}. Wait with --lock-timeout"
+            f" SECONDS, or if that run is gone: reconcile unlock {info.id}{self.unlock_flags}"
         )
 
     def whole_seconds(self) -> datetime:
@@ -242,6 +288,7 @@ class Locker:
             command=command,
             acquired_at=now,
             expires_at=now + self.lease,
+            process=current_process(),
         )
 
 
@@ -350,6 +397,13 @@ def _fsync_dir(directory: Path) -> None:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _pid(value: object) -> int | None:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def _parse_time(value: object) -> datetime:

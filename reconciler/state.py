@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.client import ConflictError, EsClient
-from reconciler.errors import NotFoundError, ReconcilerError, StateError
+from reconciler.errors import NotFoundError, ReconcilerError, StateError, UsageError
 from reconciler.lock import (
     DEFAULT_LEASE,
     DEFAULT_POLL,
@@ -101,7 +101,7 @@ class StateStore(Protocol):
         self, *, command: str = "", timeout: float = 0.0, holder: str | None = None
     ) -> AbstractAsyncContextManager[Lease]: ...
     async def lock_info(self) -> LockInfo | None: ...
-    async def force_unlock(self, lock_id: str | None = None) -> LockInfo | None: ...
+    async def force_unlock(self, lock_id: str) -> LockInfo | None: ...
 
 
 def record_to_json(record: StateRecord) -> dict[str, Any]:
@@ -114,17 +114,69 @@ def record_to_json(record: StateRecord) -> dict[str, Any]:
     return {"kind": "endpoint", "format": FORMAT, **data}
 
 
+class MalformedRecord(ValueError):
+    """A stored record that is not what reconciler writes (hand-edited or corrupted)."""
+
+
+_RECORD_FIELDS: tuple[tuple[str, type | tuple[type, ...], bool], ...] = (
+    ("inference_id", str, True),
+    ("task_type", str, True),
+    ("owner", str, False),
+    ("key_fingerprint", str, False),
+    ("last_applied", dict, False),
+    ("applied_at", str, False),
+    ("commit", (str, type(None)), False),
+    ("protect", bool, False),
+)
+"""Each stored field, its JSON type and whether it must be present."""
+
+
 def record_from_json(data: Mapping[str, Any]) -> StateRecord:
+    """A stored record; `MalformedRecord` names the first field that is not as written."""
+    if not isinstance(data, Mapping):
+        raise MalformedRecord(f"is a JSON {type(data).__name__}, not an object")
+    for name, kinds, required in _RECORD_FIELDS:
+        if name not in data or (data[name] is None and not required and name != "commit"):
+            if required:
+                raise MalformedRecord(f"has no {name!r}")
+            continue
+        if not isinstance(data[name], kinds) or (name == "inference_id" and not data[name]):
+            expected = "a JSON object" if kinds is dict else _type_names(kinds)
+            found = type(data[name]).__name__
+            raise MalformedRecord(f"field {name!r} should be {expected}, found {found}")
     return StateRecord(
-        inference_id=str(data["inference_id"]),
-        task_type=str(data["task_type"]),
-        owner=str(data.get("owner", "")),
-        key_fingerprint=str(data.get("key_fingerprint", "")),
+        inference_id=data["inference_id"],
+        task_type=data["task_type"],
+        owner=data.get("owner") or "",
+        key_fingerprint=data.get("key_fingerprint") or "",
         last_applied=dict(data.get("last_applied") or {}),
-        applied_at=str(data.get("applied_at", "")),
+        applied_at=data.get("applied_at") or "",
         commit=data.get("commit"),
         protect=bool(data.get("protect", False)),
     )
+
+
+def records_from(
+    documents: Mapping[str, Any], store_name: str, repair: str
+) -> dict[str, StateRecord]:
+    """Every stored record, or a `StateError` naming the bad one and how to repair it."""
+    records: dict[str, StateRecord] = {}
+    for key, data in documents.items():
+        try:
+            records[key] = record_from_json(data)
+        except MalformedRecord as why:
+            raise StateError(
+                f"the state record {key!r} in {store_name} {why}; nothing was written. Repair"
+                f" or remove that record ({repair.format(key=key)}); an endpoint whose record is"
+                " removed is adopted again by the next plan when it matches its manifest"
+            ) from None
+    return records
+
+
+def _type_names(kinds: type | tuple[type, ...]) -> str:
+    names = {str: "a string", bool: "true or false", type(None): "null", dict: "a JSON object"}
+    chosen = kinds if isinstance(kinds, tuple) else (kinds,)
+    return " or ".join(names.get(kind, kind.__name__) for kind in chosen)
 
 
 class _StoreBase:
@@ -156,8 +208,8 @@ class _StoreBase:
     async def lock_info(self) -> LockInfo | None:
         return await self._locker.current()
 
-    async def force_unlock(self, lock_id: str | None = None) -> LockInfo | None:
-        """For `reconcile unlock`: remove a stale lock (only `lock_id`, if given)."""
+    async def force_unlock(self, lock_id: str) -> LockInfo | None:
+        """For `reconcile unlock LOCK_ID`: remove a stale lock (never a live holder's)."""
         return await self._locker.force_unlock(lock_id)
 
     async def read(self) -> StateSnapshot:
@@ -201,7 +253,13 @@ class IndexStateStore(_StoreBase):
         self._client, self.index, self.name = client, index, f"index {index}"
         self._index_ready = False
         self._locker = Locker(
-            _IndexLock(self), store_name=self.name, now=now, sleep=sleep, lease=lease, poll=poll
+            _IndexLock(self),
+            store_name=self.name,
+            now=now,
+            sleep=sleep,
+            lease=lease,
+            poll=poll,
+            unlock_flags="" if index == STATE_INDEX else f" --state {index}",
         )
 
     async def read(self) -> StateSnapshot:
@@ -210,7 +268,9 @@ class IndexStateStore(_StoreBase):
         if total > len(docs):
             raise StateError(f"{self.name} holds {total} documents; at most {MAX_RECORDS}")
         by_id = {d.id: d.source for d in docs}
-        records = {i: record_from_json(s) for i, s in by_id.items() if s.get("kind") == "endpoint"}
+        endpoints = {i: s for i, s in by_id.items() if s.get("kind") == "endpoint"}
+        repair = f"DELETE {self.index}/_doc/{{key}}"
+        records = records_from(endpoints, self.name, repair)
         meta, lock = by_id.get(META_ID), by_id.get(LOCK_ID)
         salt = str(meta["salt"]) if meta and meta.get("salt") else None
         return StateSnapshot(records, salt, LockInfo.from_json(lock) if lock else None)
@@ -311,12 +371,19 @@ class FileStateStore(_StoreBase):
         self._lines: dict[str, str] = {}  # encoded records of the cached data, by id
         backend = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._locker = Locker(
-            backend, store_name=self.name, now=now, sleep=sleep, lease=lease, poll=poll
+            backend,
+            store_name=self.name,
+            now=now,
+            sleep=sleep,
+            lease=lease,
+            poll=poll,
+            unlock_flags=f" --state file:{self.path}",
         )
 
     async def read(self) -> StateSnapshot:
         data = self._load()
-        records = {i: record_from_json(r) for i, r in data["records"].items()}
+        repair = f'edit the "records" of {self.path}'
+        records = records_from(data["records"], self.name, repair)
         return StateSnapshot(records, data.get("salt"), await self.lock_info())
 
     async def salt(self) -> str:
@@ -391,15 +458,58 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+INDEX_NAME_FORBIDDEN = frozenset('\\/*?"<>| ,#:')
+"""Characters Elasticsearch refuses in an index name (`MetadataCreateIndexService
+.validateIndexOrAliasName`, `Strings.INVALID_FILENAME_CHARS` plus `#` and `:`)."""
+
+
+def parse_state_spec(spec: str | None) -> tuple[str, str]:
+    """`--state` → ("file", path) or ("index", name); `UsageError` saying what is wrong.
+
+    `file:PATH`, or a path (has `/` or ends `.json`), is a file; anything else must be a
+    name Elasticsearch accepts for an index (lower case, no `\\ / * ? " < > | , # :` or
+    space, not starting with `-`, `_` or `+`, not `.` or `..`, at most 255 bytes)."""
+    spec = STATE_INDEX if spec is None else spec
+    if spec.startswith("file:") or "/" in spec or os.sep in spec or spec.endswith(".json"):
+        path = spec.removeprefix("file:")
+        if not path:
+            raise UsageError("--state file: needs a path, such as --state file:state.json")
+        if path.endswith(("/", os.sep)):
+            raise UsageError(f"--state {spec}: {path} names a directory; name a file in it")
+        if os.path.isdir(path):
+            raise UsageError(f"--state {spec}: {path} is a directory; name a file in it")
+        return "file", path
+    problem = _index_name_problem(spec)
+    if problem:
+        raise UsageError(
+            f"--state {spec!r} is neither file:PATH nor an index name Elasticsearch accepts"
+            f" ({problem})"
+        )
+    return "index", spec
+
+
+def _index_name_problem(name: str) -> str:
+    bad = sorted(INDEX_NAME_FORBIDDEN.intersection(name))
+    if not name:
+        return "it is empty"
+    if bad:
+        return "it contains " + " ".join(repr(c) for c in bad)
+    if name != name.lower():
+        return "it must be lower case"
+    if name[0] in "-_+" or name in (".", ".."):
+        return "it cannot start with -, _ or +, nor be . or .."
+    if len(name.encode()) > 255:
+        return "it is longer than 255 bytes"
+    return ""
+
+
 def open_state_store(
     spec: str | None, client: EsClient | None, **options: Any
 ) -> IndexStateStore | FileStateStore:
-    """`--state` → a store: `file:PATH` or a path (has `/` or ends `.json`), else an index name."""
-    spec = spec or STATE_INDEX
-    if spec.startswith("file:"):
-        return FileStateStore(spec.removeprefix("file:"), **options)
-    if "/" in spec or os.sep in spec or spec.endswith(".json"):
-        return FileStateStore(spec, **options)
+    """`--state` → a store (see `parse_state_spec`)."""
+    kind, where = parse_state_spec(spec)
+    if kind == "file":
+        return FileStateStore(where, **options)
     if client is None:
-        raise StateError(f"the state index {spec} needs a target")
-    return IndexStateStore(client, spec, **options)
+        raise StateError(f"the state index {where} needs a target")
+    return IndexStateStore(client, where, **options)

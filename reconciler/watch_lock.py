@@ -79,5 +79,5 @@ class HeldLock:
     async def lock_info(self) -> LockInfo | None:
         return await self._store.lock_info()
 
-    async def force_unlock(self, lock_id: str | None = None) -> LockInfo | None:
+    async def force_unlock(self, lock_id: str) -> LockInfo | None:
         return await self._store.force_unlock(lock_id)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +23,8 @@ import pytest
 
 from reconciler.client import EsClient
 from reconciler.errors import LockHeldError, StateError
-from reconciler.lock import Lease
+from reconciler.lock import Lease, LockInfo
+from reconciler.lock_holder import HolderProcess, current_process
 from reconciler.model import StateRecord
 from reconciler.secrets import Secret, fingerprint
 from reconciler.state import (
@@ -77,6 +81,31 @@ class Recorder(httpx.AsyncBaseTransport):
 
 
 StoreFactory = Callable[[], StateStore]
+
+OTHER_MACHINE = HolderProcess(host="ci-runner-7", machine="0123456789abcdef", pid=4242)
+
+
+def dead_process_here() -> HolderProcess:
+    """The identity of a process of this machine that has exited (and was reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return replace(current_process(), pid=child.pid, started="")
+
+
+async def plant_lock(store: StateStore, process: HolderProcess) -> LockInfo:
+    """Write a lock as another process would have left it (through the store's backend)."""
+    locker = store._locker  # type: ignore[attr-defined]
+    now = locker.whole_seconds()
+    info = LockInfo(
+        id="planted0123456789",
+        holder=f"someone@{process.host} pid {process.pid}",
+        command="apply",
+        acquired_at=now,
+        expires_at=now + locker.lease,
+        process=process,
+    )
+    assert await locker.backend.create(info) is not None
+    return info
 
 
 @pytest.fixture
@@ -235,8 +264,46 @@ async def test_second_writer_waits_then_fails_naming_the_holder(
     assert "alice@laptop pid 1" in message
     assert "reconcile apply a/" in message
     assert "2026-01-01T12:00:00Z" in message
-    assert "reconcile unlock" in message
+    # the holder is this very process: alive, so no advice to unlock it
+    assert f"pid {os.getpid()}) is still running on this machine" in message
+    assert "reconcile unlock" not in message
     assert clock.sleeps == [2.0, 2.0, 1.0]
+
+
+async def test_a_lock_held_on_another_machine_names_a_working_unlock(
+    store: StateStore, make_store: StoreFactory
+) -> None:
+    planted = await plant_lock(store, OTHER_MACHINE)
+    with pytest.raises(LockHeldError) as caught:
+        async with make_store().lock(command="apply"):
+            pytest.fail("two writers at once")
+    message = str(caught.value)
+    hint = f"reconcile unlock {planted.id}"
+    assert hint in message
+    # the advice names the state store when it is not the default index
+    if isinstance(store, FileStateStore):
+        assert f"{hint} --state file:{store.path}" in message
+
+
+async def test_a_dead_holders_lock_on_this_machine_is_taken_over_at_once(
+    store: StateStore, make_store: StoreFactory, clock: FakeClock, caplog: Any
+) -> None:
+    planted = await plant_lock(store, dead_process_here())
+    async with make_store().lock(command="next apply") as lease:
+        assert clock.sleeps == []  # no waiting for the 15-minute lease
+        assert (await store.lock_info()) == lease.info
+    assert f"took over the state lock of {store.name}, whose process" in caplog.text
+    assert planted.id in caplog.text
+
+
+async def test_a_reused_pid_does_not_keep_a_dead_holders_lock(
+    store: StateStore, make_store: StoreFactory, clock: FakeClock
+) -> None:
+    # our own pid is alive, but it started at another time than the lock's holder
+    reused = replace(current_process(), started="1")
+    await plant_lock(store, reused)
+    async with make_store().lock(command="next apply"):
+        assert clock.sleeps == []
 
 
 async def test_second_writer_gets_the_lock_when_the_first_releases(
@@ -308,16 +375,35 @@ async def test_writes_renew_the_lease_past_half_its_life(
         assert (await store.lock_info()) == lease.info
 
 
-async def test_force_unlock(store: StateStore, make_store: StoreFactory, hold: Hold) -> None:
-    assert await store.force_unlock() is None
-    held = await hold(store, command="stuck", holder="gone pid 9")
+async def test_force_unlock_removes_a_lock_held_elsewhere(
+    store: StateStore, make_store: StoreFactory
+) -> None:
+    assert await store.force_unlock("any") is None
+    planted = await plant_lock(store, OTHER_MACHINE)
     with pytest.raises(StateError, match="not lock id nope"):
         await make_store().force_unlock("nope")
-    removed = await make_store().force_unlock(held.info.id)
-    assert removed == held.info
+    removed = await make_store().force_unlock(planted.id)
+    assert removed == planted
     assert await store.lock_info() is None
     async with make_store().lock(command="after unlock"):
         pass
+
+
+async def test_force_unlock_refuses_a_live_holder_on_this_machine(
+    store: StateStore, make_store: StoreFactory, hold: Hold
+) -> None:
+    held = await hold(store, command="apply", holder="me pid 1")
+    with pytest.raises(StateError, match=r"refusing to unlock.*still running on this machine"):
+        await make_store().force_unlock(held.info.id)
+    assert await store.lock_info() == held.info
+
+
+async def test_force_unlock_removes_a_dead_holders_lock(
+    store: StateStore, make_store: StoreFactory
+) -> None:
+    planted = await plant_lock(store, dead_process_here())
+    assert await make_store().force_unlock(planted.id) == planted
+    assert await store.lock_info() is None
 
 
 async def test_lock_is_released_when_the_body_fails(store: StateStore) -> None:

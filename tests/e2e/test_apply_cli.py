@@ -200,11 +200,8 @@ def test_an_apply_killed_midway_is_finished_by_the_next_one(cli: Cli, tmp_path: 
     victim.wait()
     with cli.es() as es:
         es.put("/_sandbox/latency", json={"ms": 0})
+    # no unlock: the killed run's lock names a process of this machine that is gone
     code, out, err = cli("apply", str(folder), "--lock-timeout", "0")
-    if code != 0:  # the killed run left its lock: the documented way out
-        assert "lock" in err
-        assert cli("unlock")[0] == 0
-        code, out, err = cli("apply", str(folder))
     assert code == 0, out + err
     assert len(live(cli)) == 12
     assert cli("plan", str(folder), "--detailed-exitcode")[0] == 0

@@ -30,7 +30,7 @@ async def test_a_removed_lock_stops_the_watcher(tmp_path: Path) -> None:
     store = FileStateStore(tmp_path / "state.json")
     async with store.lock(command="watch") as lease:
         held = HeldLock(store, lease)
-        await FileStateStore(tmp_path / "state.json").force_unlock()
+        (tmp_path / "state.json.lock").unlink()  # removed behind the watcher's back
         with pytest.raises(LockLostError, match="reconcile unlock"):
             async with held.lock(command="apply"):
                 pass
@@ -40,7 +40,7 @@ async def test_keep_lease_renews_until_the_lock_is_lost(tmp_path: Path) -> None:
     store = FileStateStore(tmp_path / "state.json")
     async with store.lock(command="watch") as lease:
         first_expiry = lease.info.expires_at
-        await FileStateStore(tmp_path / "state.json").force_unlock()
+        (tmp_path / "state.json.lock").unlink()  # removed behind the watcher's back
         with pytest.raises(LockLostError, match="stopped watching"):
             await keep_lease(lease, print, every=0.01)
     assert lease.info.expires_at == first_expiry
