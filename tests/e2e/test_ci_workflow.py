@@ -237,20 +237,36 @@ def test_the_pre_commit_hook_runs_validate_on_the_files_it_is_given(tmp_path: Pa
     )
     pyproject = (REPO / "pyproject.toml").read_text()  # the entry is the console script
     assert 'reconcile = "reconciler.cli:main"' in pyproject
-    files = re.compile(hook["files"])
-    good = sorted(str(p) for p in (REPO / "examples").glob("*.y*ml") if files.search(str(p)))
-    assert len(good) == 4
-    assert re.search(hook["exclude"], ".github/workflows/apply.yml")
-    assert run_entry(hook["entry"], good).returncode == 0
-    bad = write_manifest(tmp_path, "bad", completion().replace("gpt-4o-mini", "''"))
-    result = run_entry(hook["entry"], [*good, str(bad)])
+    # a user's repository: manifests/ beside other YAML (compose, workflows, Helm values)
+    user_repo = tmp_path / "repo"
+    for example in (REPO / "examples").glob("*.y*ml"):
+        target = user_repo / "manifests" / example.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(example.read_text())
+    for other in ("docker-compose.yml", ".github/workflows/ci.yml", "charts/values.yaml"):
+        (user_repo / other).parent.mkdir(parents=True, exist_ok=True)
+        (user_repo / other).write_text("services: {}\n")
+    selected = pre_commit_selects(hook, user_repo)
+    assert selected == sorted(f"manifests/{p.name}" for p in (REPO / "examples").glob("*.y*ml"))
+    assert run_entry(hook["entry"], selected, cwd=user_repo).returncode == 0
+    write_manifest(user_repo / "manifests", "bad", completion().replace("gpt-4o-mini", "''"))
+    assert pre_commit_selects(hook, user_repo) == sorted([*selected, "manifests/bad.yaml"])
+    result = run_entry(hook["entry"], [*selected, "manifests/bad.yaml"], cwd=user_repo)
     assert result.returncode == 1 and "bad.yaml:" in result.stdout
 
 
-def run_entry(entry: str, files: list[str]) -> subprocess.CompletedProcess[str]:
+def pre_commit_selects(hook: dict[str, Any], root: Path) -> list[str]:
+    """The files pre-commit hands the hook: `types: [yaml]` (by extension), then `files`."""
+    assert hook["types"] == ["yaml"]
+    files = re.compile(hook["files"])
+    names = (p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return sorted(n for n in names if n.endswith((".yaml", ".yml")) and files.search(n))
+
+
+def run_entry(entry: str, files: list[str], cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     """What pre-commit runs: the entry, then the matching file names."""
     command, *args = entry.split()
     executable = shutil.which(command) or str(Path(sys.executable).parent / command)
     return subprocess.run(
-        [executable, *args, *files], capture_output=True, text=True, timeout=60, cwd=REPO
+        [executable, *args, *files], capture_output=True, text=True, timeout=60, cwd=cwd
     )
