@@ -56,23 +56,41 @@ def _root(
     """Keep Elasticsearch inference endpoints as a Git repository of YAML manifests says."""
 
 
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Accept paths that hold no manifest document (with --prune: delete every owned "
+        "endpoint). Without it such a set is an error and nothing is sent.",
+    ),
+]
+
+
 @app.command()
 def validate(
     paths: Annotated[list[str], typer.Argument(help="Manifest files or directories.")],
     output_format: Annotated[
         DiagnosticFormat, typer.Option("--format", "-f", help="Output format.")
     ] = DiagnosticFormat.text,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Check manifests against the schemas and cross-document rules; no server needed.
 
-    Exit 0 when every manifest is valid, 1 otherwise.
+    Exit 0 when every manifest is valid, 1 otherwise (also when the paths hold no manifest
+    document, unless --allow-empty). Files left out (hidden, not .yaml/.yml, not a regular
+    file) are listed as `skipped:` notes.
     """
     from reconciler.pipeline import load_manifests
     from reconciler.render.diagnostics import RENDERERS
 
-    manifests = load_manifests(paths)
+    manifests = load_manifests(paths, allow_empty=allow_empty)
     render = RENDERERS[output_format.value]
-    text = render(manifests.diagnostics, documents=len(manifests.documents), files=manifests.files)
+    text = render(
+        manifests.diagnostics,
+        documents=len(manifests.documents),
+        files=manifests.files,
+        skipped=manifests.skipped,
+    )
     typer.echo(text, nl=False)
     raise typer.Exit(ExitCode.OK if manifests.valid else ExitCode.ERROR)
 
@@ -209,6 +227,7 @@ def plan(
         bool, typer.Option("--show-unchanged", help="List endpoints that need no change too.")
     ] = False,
     color: Annotated[Colour, typer.Option("--color", help="Colour the text output.")] = Colour.auto,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Show what apply would change on the target, and why; writes nothing."""
     from reconciler.commands import PlanCommand, run_plan
@@ -222,6 +241,7 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         show_unchanged=show_unchanged,
         colour=_colour(color),
+        allow_empty=allow_empty,
     )
     raise typer.Exit(run_plan(command, dict(os.environ)))
 
@@ -267,6 +287,7 @@ def apply(
         PlanFormat, typer.Option("--format", "-f", help="Output format of the result.")
     ] = PlanFormat.text,
     color: Annotated[Colour, typer.Option("--color", help="Colour the text output.")] = Colour.auto,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Make the target match the manifests, then smoke-test what changed.
 
@@ -286,6 +307,7 @@ def apply(
         interactive=sys.stdin.isatty() and sys.stdout.isatty(),
         output_format=output_format.value,
         colour=_colour(color),
+        allow_empty=allow_empty,
     )
     raise typer.Exit(run_apply(command, dict(os.environ)))
 
@@ -353,11 +375,13 @@ def watch(
     smoke: Annotated[
         SmokeMode, typer.Option("--smoke", help="Which endpoints to smoke-test after a change.")
     ] = SmokeMode.changed,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Apply the manifests on every save and heal drift every --interval, until Ctrl-C.
 
     Holds the state lock while it runs: an apply or a second watcher waits (--lock-timeout),
-    then fails naming it. An invalid or half-written file changes nothing. Exit 130 on Ctrl-C.
+    then fails naming it. An invalid or half-written file, or a set left with no manifest
+    document (unless --allow-empty), changes nothing. Exit 130 on Ctrl-C.
     """
     from reconciler.watch import WatchCommand, run_watch
 
@@ -370,6 +394,7 @@ def watch(
         lock_timeout=lock_timeout,
         concurrency=concurrency,
         smoke=smoke.value,
+        allow_empty=allow_empty,
     )
     raise typer.Exit(run_watch(command, dict(os.environ)))
 

@@ -21,7 +21,7 @@ from reconciler.errors import ExitCode, ManifestError
 from reconciler.model import Action, Plan
 from reconciler.pipeline import ManifestSet, PlanResult, compute_plan, load_manifests
 from reconciler.planner import PlanOptions
-from reconciler.render.diagnostics import as_text
+from reconciler.render.diagnostics import as_text, skipped_lines
 from reconciler.render.plan_json import plan_to_dict
 
 
@@ -35,22 +35,32 @@ class PlanCommand:
     detailed_exitcode: bool = False
     show_unchanged: bool = False
     colour: bool = False
+    allow_empty: bool = False
 
 
-def valid_manifests(paths: list[str]) -> ManifestSet:
-    """The manifests, or a ManifestError after printing every problem (nothing is sent)."""
-    manifests = load_manifests(paths)
+def valid_manifests(paths: list[str], *, allow_empty: bool = False) -> ManifestSet:
+    """The manifests, or a ManifestError after printing every problem (nothing is sent).
+
+    A set with no document is such a problem unless `allow_empty`. The files the walk skipped
+    are noted on stderr (`skipped: path (reason)`) either way.
+    """
+    manifests = load_manifests(paths, allow_empty=allow_empty)
     if not manifests.valid:
         text = as_text(
-            manifests.diagnostics, documents=len(manifests.documents), files=manifests.files
+            manifests.diagnostics,
+            documents=len(manifests.documents),
+            files=manifests.files,
+            skipped=manifests.skipped,
         )
         typer.echo(text, nl=False, err=True)
         raise ManifestError(manifests.diagnostics)
+    if manifests.skipped:
+        typer.echo("\n".join(skipped_lines(manifests.skipped)), err=True)
     return manifests
 
 
 def run_plan(command: PlanCommand, env: Mapping[str, str]) -> int:
-    manifests = valid_manifests(command.paths)
+    manifests = valid_manifests(command.paths, allow_empty=command.allow_empty)
     result = asyncio.run(_plan(command, manifests, env))
     typer.echo(render_plan(result, command), nl=False)
     if command.out:
@@ -107,12 +117,13 @@ class ApplyCommand:
     interactive: bool = False
     output_format: str = "text"
     colour: bool = False
+    allow_empty: bool = False
 
 
 def run_apply(command: ApplyCommand, env: Mapping[str, str]) -> int:
     from reconciler.render import apply_report
 
-    manifests = valid_manifests(command.paths)
+    manifests = valid_manifests(command.paths, allow_empty=command.allow_empty)
     report = asyncio.run(_apply(command, manifests, env))
     model = apply_report.report_to_dict(report)
     if command.output_format == "json":
@@ -211,7 +222,7 @@ def run_smoke(
     from reconciler.pipeline import smoke_manifests
     from reconciler.render import apply_report
 
-    manifests = valid_manifests(paths)
+    manifests = valid_manifests(paths, allow_empty=True)  # reads only: nothing to prune
 
     async def smoke() -> list[Any]:
         async with open_ports(connection, env) as ports:

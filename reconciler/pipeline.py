@@ -17,10 +17,10 @@ from reconciler.checks import check_documents
 from reconciler.defaults import capabilities
 from reconciler.errors import NotFoundError, UsageError
 from reconciler.manifest import Document, desired_endpoint, parse
-from reconciler.model import DesiredEndpoint, Diagnostic, InUse, LiveEndpoint, Plan
+from reconciler.model import DesiredEndpoint, Diagnostic, InUse, LiveEndpoint, Location, Plan
 from reconciler.planner import PlanOptions, needs_in_use, plan
 from reconciler.secrets import Secret, fingerprint, resolve
-from reconciler.sources import read_sources
+from reconciler.sources import Skipped, read_sources
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
@@ -37,6 +37,7 @@ class ManifestSet:
     documents: tuple[Document, ...]
     diagnostics: tuple[Diagnostic, ...]
     files: int
+    skipped: tuple[Skipped, ...] = ()  # what the walk left out, and why (notes, not problems)
 
     @property
     def valid(self) -> bool:
@@ -47,8 +48,13 @@ class ManifestSet:
         return [desired_endpoint(document) for document in self.documents]
 
 
-def load_manifests(paths: Sequence[str]) -> ManifestSet:
-    """Read, parse and validate every manifest under `paths`; never raises for bad input."""
+def load_manifests(paths: Sequence[str], *, allow_empty: bool = True) -> ManifestSet:
+    """Read, parse and validate every manifest under `paths`; never raises for bad input.
+
+    With `allow_empty=False` (what validate, plan, apply and watch pass unless --allow-empty)
+    a set with no document at all is a problem, `manifest.empty-set`: planned with `--prune`,
+    it would delete every owned endpoint.
+    """
     read = read_sources(paths)
     documents: list[Document] = []
     problems: list[Diagnostic] = list(read.diagnostics)
@@ -57,7 +63,22 @@ def load_manifests(paths: Sequence[str]) -> ManifestSet:
         documents.extend(parsed.documents)
         problems.extend(parsed.diagnostics)
     problems.extend(check_documents(documents))
-    return ManifestSet(tuple(documents), tuple(problems), len(read.files))
+    if not documents and not problems and not allow_empty:
+        problems.append(empty_set(paths, read.skipped))
+    return ManifestSet(tuple(documents), tuple(problems), len(read.files), read.skipped)
+
+
+def empty_set(paths: Sequence[str], skipped: Sequence[Skipped]) -> Diagnostic:
+    """The refusal of a set with no document, naming the paths and how many files were skipped
+    (a file that holds no document is already a `manifest.empty-file` problem)."""
+    count = len(skipped)
+    found = f"{count} file{'s' if count != 1 else ''} skipped" if count else "no .yaml/.yml file"
+    message = (
+        f"no manifest document in {', '.join(paths)} ({found}); an empty set is refused because, "
+        "with --prune, it would delete every owned endpoint: pass --allow-empty if it is meant "
+        "to be empty"
+    )
+    return Diagnostic(Location(paths[0] if paths else "."), "$", message, "manifest.empty-set")
 
 
 # --- plan ---------------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ Nothing here decides or writes by itself: each cycle is `load_manifests` → `ap
   Triggers that arrive during a cycle are merged into the next one; cycles never overlap.
 * **Broken input changes nothing.** Any diagnostic (a half-written or emptied file, a YAML
   error, a schema error) is printed with the `validate` text renderer and the cycle stops
-  before planning, so it can never plan a delete. When a save makes manifests *disappear*
-  and `--prune` is on, the watcher waits `SETTLE_S` and goes on only if the files are still
-  the same (an editor that moves the old file aside before writing the new one).
+  before planning, so it can never plan a delete. So is a set left with no manifest document
+  at all (every file removed or skipped: `manifest.empty-set`, the rule `apply` applies),
+  unless `--allow-empty`. When a save makes manifests *disappear* and `--prune` is on, the
+  watcher waits `SETTLE_S` and goes on only if the files are still the same (an editor that
+  moves the old file aside before writing the new one). Files left out (hidden, not
+  .yaml/.yml, not a regular file) are noted as `skipped:` lines whenever that list changes.
 * **Drift.** With healing (the default) every cycle applies the whole plan, so an
   out-of-band change is undone within one interval. With `--no-heal` a change marked `drift`
   (live differs from what reconciler last applied, or was deleted outside it) is reported and
@@ -54,6 +57,7 @@ from reconciler.watch_lines import (
     invalid_report,
     plan_summary,
     result_line,
+    skipped_report,
 )
 from reconciler.watch_lock import LEASE_S, HeldLock, LockLostError, keep_lease
 
@@ -76,6 +80,7 @@ class WatchCommand:
     concurrency: int = 4
     smoke: str = "changed"
     debounce_ms: int = DEBOUNCE_MS
+    allow_empty: bool = False
 
 
 def run_watch(command: WatchCommand, env: Mapping[str, str], log: Log | None = None) -> int:
@@ -121,6 +126,7 @@ class Watcher:
         self.command, self.ports, self.log = command, ports, log
         self._seen: dict[str, object] | None = None
         self._invalid: str | None = None  # the problems last printed
+        self._skipped: str | None = None  # the skipped-files notes last printed
         self._idle: str | None = None  # what the last drift check with nothing to do printed
         self._muted = False  # this cycle repeats the last idle check: print nothing
         self._left: tuple[PlannedChange, ...] = ()  # drift this cycle leaves alone (--no-heal)
@@ -153,14 +159,18 @@ class Watcher:
             )
 
     async def _cycle(self, trigger: Trigger, started: float) -> None:
-        manifests = load_manifests(self.command.paths)
+        manifests = load_manifests(self.command.paths, allow_empty=self.command.allow_empty)
         if not manifests.valid:
-            problems = invalid_report(manifests)
+            problems = invalid_report(manifests)  # with the skipped-files notes
             if trigger.kind is not Kind.CHECK or problems != self._invalid:
                 self.log(problems)  # a drift check does not repeat the same problems
-            self._invalid = problems
+            self._invalid, self._skipped = problems, None
             return
         self._invalid = None
+        notes = skipped_report(manifests)
+        if notes and notes != self._skipped:
+            self.log(notes)  # once, and again when the list changes
+        self._skipped = notes
         edited, vanished = self._edits(manifests)
         pruning = vanished and self.command.options.prune and trigger.kind is Kind.SAVE
         if pruning and not await settled(self.command.paths):

@@ -2,8 +2,8 @@
 
 `watchfiles.awatch` watches folder arguments recursively and the parent folder of a file
 argument (an editor's rename-over save replaces the file's inode), keeps the events on
-manifest files the arguments name (hidden files skipped, as `validate` skips them), and
-yields a batch once the files have been quiet for the debounce step.
+manifest files the arguments name (`.yaml`/`.yml` in any case, hidden files skipped: the files
+`validate` reads), and yields a batch once the files have been quiet for the debounce step.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from reconciler.sources import MANIFEST_SUFFIXES, read_sources
+from reconciler.sources import is_manifest_name, read_sources
 
 DEBOUNCE_MS = 100
 MAX_BATCH_MS = 1_500
@@ -79,7 +79,7 @@ def manifest_filter(paths: Sequence[str]) -> Callable[[object, str], bool]:
         path = os.path.abspath(path)
         if path in files:
             return True
-        if not path.endswith(MANIFEST_SUFFIXES):
+        if not is_manifest_name(path):
             return False
         return any(_inside(path, folder) for folder in folders)
 

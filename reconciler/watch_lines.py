@@ -45,8 +45,20 @@ def invalid_report(manifests: ManifestSet) -> str:
     """The `validate` text report, then what the watcher did about it (nothing)."""
     from reconciler.render.diagnostics import as_text
 
-    text = as_text(manifests.diagnostics, documents=len(manifests.documents), files=manifests.files)
+    text = as_text(
+        manifests.diagnostics,
+        documents=len(manifests.documents),
+        files=manifests.files,
+        skipped=manifests.skipped,
+    )
     return text + "nothing was planned or changed; fix the files and save again"
+
+
+def skipped_report(manifests: ManifestSet) -> str:
+    """`skipped: path (reason)` per file the walk left out; empty when none was."""
+    from reconciler.render.diagnostics import skipped_lines
+
+    return "\n".join(skipped_lines(manifests.skipped))
 
 
 def plan_summary(plan: Plan) -> str:

@@ -1,4 +1,9 @@
-"""Diagnostics as text (compiler style), JSON (versioned) and GitHub Actions annotations."""
+"""Diagnostics as text (compiler style), JSON (versioned) and GitHub Actions annotations.
+
+Files the walk left out (`sources.Skipped`: hidden, not a manifest extension, not a regular
+file) are notes, never problems: `skipped: path (reason)` lines before the summary in text,
+a `skipped` list in JSON, `::notice` annotations for GitHub.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,29 @@ import json
 from collections.abc import Sequence
 
 from reconciler.model import Diagnostic
+from reconciler.sources import Skipped
 
 DIAGNOSTICS_SCHEMA_VERSION = 1
 
 
-def as_text(diagnostics: Sequence[Diagnostic], *, documents: int, files: int) -> str:
-    """`file:line:col: error: $.path: message [rule]` per problem, then a summary line."""
+def as_text(
+    diagnostics: Sequence[Diagnostic],
+    *,
+    documents: int,
+    files: int,
+    skipped: Sequence[Skipped] = (),
+) -> str:
+    """`file:line:col: error: $.path: message [rule]` per problem, `skipped: path (reason)` per
+    file left out, then a summary line."""
     lines = [_text_line(d) for d in sorted(diagnostics, key=Diagnostic.sort_key)]
-    lines.append(_summary(diagnostics, documents=documents, files=files))
+    lines += skipped_lines(skipped)
+    lines.append(_summary(diagnostics, documents=documents, files=files, skipped=len(skipped)))
     return "\n".join(lines) + "\n"
+
+
+def skipped_lines(skipped: Sequence[Skipped]) -> list[str]:
+    """`skipped: path (reason)`, one per file or folder left out, in walk order."""
+    return [f"skipped: {item}" for item in skipped]
 
 
 def _text_line(d: Diagnostic) -> str:
@@ -22,13 +41,17 @@ def _text_line(d: Diagnostic) -> str:
     return f"{d.location}: {d.severity.value}: {where}{d.message} [{d.rule}]"
 
 
-def _summary(diagnostics: Sequence[Diagnostic], *, documents: int, files: int) -> str:
+def _summary(
+    diagnostics: Sequence[Diagnostic], *, documents: int, files: int, skipped: int = 0
+) -> str:
     scanned = f"{_count(documents, 'manifest')} in {_count(files, 'file')}"
+    left_out = f", {skipped} skipped" if skipped else ""
     if not diagnostics:
-        return f"OK: {scanned} valid"
+        return f"OK: {scanned} valid{left_out}"
     troubled = len({d.file for d in diagnostics})
     return (
-        f"FAILED: {_count(len(diagnostics), 'problem')} in {_count(troubled, 'file')} ({scanned})"
+        f"FAILED: {_count(len(diagnostics), 'problem')} in {_count(troubled, 'file')} "
+        f"({scanned}{left_out})"
     )
 
 
@@ -36,14 +59,22 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def as_json(diagnostics: Sequence[Diagnostic], *, documents: int, files: int) -> str:
-    """A stable, versioned document for machines (documented in the README)."""
+def as_json(
+    diagnostics: Sequence[Diagnostic],
+    *,
+    documents: int,
+    files: int,
+    skipped: Sequence[Skipped] = (),
+) -> str:
+    """A stable, versioned document for machines (documented in the README); `skipped` was
+    added within format_version 1 (a new key: readers of the old keys are unaffected)."""
     payload = {
         "format_version": DIAGNOSTICS_SCHEMA_VERSION,
         "valid": not diagnostics,
         "documents": documents,
         "files": files,
         "diagnostics": [_as_dict(d) for d in sorted(diagnostics, key=Diagnostic.sort_key)],
+        "skipped": [{"file": item.path, "reason": item.reason} for item in skipped],
     }
     return json.dumps(payload, indent=2) + "\n"
 
@@ -60,11 +91,26 @@ def _as_dict(d: Diagnostic) -> dict[str, object]:
     }
 
 
-def as_github(diagnostics: Sequence[Diagnostic], *, documents: int, files: int) -> str:
-    """GitHub Actions workflow commands: one `::error file=…,line=…,col=…::` per problem."""
+def as_github(
+    diagnostics: Sequence[Diagnostic],
+    *,
+    documents: int,
+    files: int,
+    skipped: Sequence[Skipped] = (),
+) -> str:
+    """GitHub Actions workflow commands: one `::error file=…,line=…,col=…::` per problem and
+    one `::notice file=…::skipped: reason` per file left out."""
     lines = [_annotation(d) for d in sorted(diagnostics, key=Diagnostic.sort_key)]
-    lines.append(_summary(diagnostics, documents=documents, files=files))
+    lines += [_notice(item) for item in skipped]
+    lines.append(_summary(diagnostics, documents=documents, files=files, skipped=len(skipped)))
     return "\n".join(lines) + "\n"
+
+
+def _notice(item: Skipped) -> str:
+    properties = (
+        f"file={_escape_property(item.path)},title={_escape_property('reconcile: skipped')}"
+    )
+    return f"::notice {properties}::{_escape_data(f'skipped: {item.reason}')}"
 
 
 def _annotation(d: Diagnostic) -> str:

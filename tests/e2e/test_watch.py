@@ -228,3 +228,20 @@ def test_a_missing_path_is_refused_at_once(cli: Cli, tmp_path: Path) -> None:
     assert watcher.proc.wait(15) == 1
     watcher.stop()
     assert "no such file or directory" in watcher.output
+
+
+def test_an_emptied_set_deletes_nothing_unless_allow_empty(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    first = write_manifest(folder, "one", completion("one", user="alice"))
+    second = write_manifest(folder, "two", completion("two", user="alice"))
+    with watching(cli, str(folder), "--prune", "--interval", "1") as watcher:
+        converge(cli, lambda u: u == {"one": "alice", "two": "alice"})
+        mark = len(watcher.lines)
+        first.unlink()
+        second.rename(folder / ".two.yaml")  # every manifest gone or hidden
+        watcher.wait_for(r"no manifest document in .*\[manifest\.empty-set\]", start=mark)
+        time.sleep(1.5)  # a drift check passes too: it must not prune either
+        assert users(cli) == {"one": "alice", "two": "alice"}
+        assert re.search(r"skipped: .*\.two\.yaml \(hidden\)", watcher.output)
+    with watching(cli, str(folder), "--prune", "--allow-empty", "--interval", "1"):
+        converge(cli, lambda u: u == {})

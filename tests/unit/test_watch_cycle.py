@@ -182,3 +182,47 @@ async def test_no_heal_says_once_which_drift_it_leaves_alone(no_heal: Rig) -> No
         await no_heal.watcher.cycle(Trigger(Kind.CHECK))
     assert no_heal.printed().count("drift left alone (--no-heal): one") == 1
     assert "drift check: nothing to apply" in no_heal.printed()
+
+
+async def test_an_emptied_set_deletes_nothing_even_with_prune(heal: Rig) -> None:
+    """Every manifest removed, or only hidden or other files left: the apply rule, not a prune."""
+    (heal.folder / "a.yaml").write_text(completion("one", "alice"))
+    (heal.folder / "b.yaml").write_text(completion("two", "alice"))
+    await heal.watcher.cycle(Trigger(Kind.START))
+    (heal.folder / "a.yaml").rename(heal.folder / ".a.yaml")  # hidden now
+    (heal.folder / "b.yaml").rename(heal.folder / "b.yaml.bak")
+    await heal.watcher.cycle(Trigger(Kind.SAVE, ("m/a.yaml", "m/b.yaml")))
+    await heal.watcher.cycle(Trigger(Kind.CHECK))
+    assert await heal.users() == {"one": "alice", "two": "alice"}
+    printed = heal.printed()
+    assert printed.count("[manifest.empty-set]") == 1  # the drift check does not repeat it
+    assert f"skipped: {heal.folder / '.a.yaml'} (hidden)" in printed
+    assert f"skipped: {heal.folder / 'b.yaml.bak'} (not a .yaml/.yml file)" in printed
+    assert "nothing was planned or changed" in printed
+
+
+async def test_allow_empty_lets_an_emptied_set_prune(tmp_path: Path) -> None:
+    async for allowed in rig(tmp_path, prune=True, allow_empty=True):
+        (allowed.folder / "a.yaml").write_text(completion("one", "alice"))
+        await allowed.watcher.cycle(Trigger(Kind.START))
+        assert await allowed.users() == {"one": "alice"}
+        (allowed.folder / "a.yaml").unlink()
+        await allowed.watcher.cycle(Trigger(Kind.SAVE, ("m/a.yaml",)))
+        assert await allowed.users() == {}
+        assert "[manifest.empty-set]" not in allowed.printed()
+
+
+async def test_skipped_files_are_noted_once_and_again_when_they_change(heal: Rig) -> None:
+    (heal.folder / "a.yaml").write_text(completion("one", "alice"))
+    (heal.folder / "README.md").write_text("notes\n")
+    await heal.watcher.cycle(Trigger(Kind.START))
+    for _ in range(2):
+        await heal.watcher.cycle(Trigger(Kind.CHECK))
+    note = f"skipped: {heal.folder / 'README.md'} (not a .yaml/.yml file)"
+    assert heal.printed().count(note) == 1
+    (heal.folder / "B.YAML").write_text(completion("two", "alice"))  # read: any case
+    (heal.folder / ".draft.yaml").write_text(completion("three", "alice"))
+    await heal.watcher.cycle(Trigger(Kind.SAVE, ("m/B.YAML", "m/.draft.yaml")))
+    assert heal.printed().count(note) == 2
+    assert f"skipped: {heal.folder / '.draft.yaml'} (hidden)" in heal.printed()
+    assert await heal.users() == {"one": "alice", "two": "alice"}

@@ -103,6 +103,8 @@ def test_manifest_filter_takes_manifests_under_the_folders_and_named_files(tmp_p
     wanted = manifest_filter([str(folder), str(named)])
     assert wanted(None, str(folder / "a.yaml"))
     assert wanted(None, str(folder / "sub" / "b.yml"))
+    assert wanted(None, str(folder / "C.YAML"))  # any case, as `validate` reads it
+    assert wanted(None, str(folder / "d.Yml"))
     assert wanted(None, str(named))
     assert not wanted(None, str(folder / "a.yaml.swp"))
     assert not wanted(None, str(folder / ".a.yaml"))  # hidden, as `validate` skips it
