@@ -2,7 +2,9 @@
 
 One boundary for errors: every non-2xx answer and every transport failure becomes an
 `ApiError` subclass here (see `errors.py`), keeping only the ES `error.type`, a truncated
-`error.reason` and `caused_by.reason`, with every secret this client has seen redacted.
+`error.reason` and `caused_by.reason`, with every secret this client has seen redacted: the
+target's credentials in every form (`Target.secrets`), every key it sent, whole, encoded or in
+fragments of 8+ characters (`secrets.Redactor`); `redact` offers the same to callers.
 Temporary failures (429, 5xx, transport) are retried for idempotent calls; the endpoint
 create PUT is not, since a failed PUT may have created the endpoint anyway (reference 3):
 `put_endpoint_safely` reads back before trying again.
@@ -14,7 +16,6 @@ header in `_SecretAuth`, the `api_key` in `_with_key`. Nothing here logs a heade
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import random
 import re
@@ -59,7 +60,7 @@ from reconciler.retry import (
     parse_retry_after,
     with_retries,
 )
-from reconciler.secrets import REDACTED, Secret, redact_text
+from reconciler.secrets import REDACTED, Redactor, Secret, basic_auth_secret
 from reconciler.target import Target
 
 __all__ = [
@@ -121,6 +122,7 @@ class EsClient:
     ) -> None:
         self._retry, self._sleep, self._rand = retry, sleep, rand
         self._secrets: dict[Secret, None] = dict.fromkeys(target.secrets())
+        self._redactor = Redactor(self._secrets)
         self._count = 0
         self._info: ServerInfo | None = None
         self._info_lock = asyncio.Lock()  # concurrent creates ask for the version once
@@ -151,7 +153,15 @@ class EsClient:
 
     def remember(self, *secrets: Secret) -> None:
         """Add secrets to redact from server text (keys are also remembered when sent)."""
-        self._secrets.update(dict.fromkeys(secrets))
+        new = [s for s in secrets if s not in self._secrets]
+        if new:
+            self._secrets.update(dict.fromkeys(new))
+            self._redactor = Redactor(self._secrets)
+
+    def redact(self, text: str) -> str:
+        """The text with every secret this client knows scrubbed (see `secrets.Redactor`),
+        and anything shaped like an OpenAI key as well."""
+        return _KEY_LIKE.sub(REDACTED, self._redactor.redact(text))
 
     # -- server and endpoints ------------------------------------------------------------
 
@@ -159,7 +169,11 @@ class EsClient:
         """Version and capabilities (`GET /`), fetched once and cached."""
         async with self._info_lock:
             if self._info is None:
-                self._info = ServerInfo.parse(await self._call("GET", ""))
+                body = await self._call("GET", "")
+                try:
+                    self._info = ServerInfo.parse(body)
+                except PermanentApiError as error:  # it quotes the server's version text
+                    raise PermanentApiError(self.redact(str(error))) from None
             return self._info
 
     async def list_endpoints(self) -> list[LiveEndpoint]:
@@ -257,7 +271,7 @@ class EsClient:
             acknowledged=bool(body.get("acknowledged")),
             pipelines=tuple(body.get("pipelines") or ()),
             indexes=tuple(body.get("indexes") or ()),
-            error_message=body.get("error_message") or None,
+            error_message=self.redact(str(body.get("error_message") or "")) or None,
         )
 
     async def in_use(self, task_type: str, inference_id: str) -> InUse:
@@ -385,7 +399,7 @@ class EsClient:
         try:
             response = await self._http.request(method, "/" + path, params=params, json=payload)
         except httpx.TransportError as exc:
-            failure = self._redact(f"{type(exc).__name__}: {exc}")
+            failure = self.redact(f"{type(exc).__name__}: {exc}")
             kind = TIMEOUT if isinstance(exc, httpx.ReadTimeout) else None
         if failure is not None:  # raised outside `except`: no httpx exception in the chain
             message = f"{method} /{path}: could not reach the server ({failure})"
@@ -399,13 +413,10 @@ class EsClient:
         self, method: str, path: str, status: int, headers: httpx.Headers, text: str
     ) -> ApiError:
         error_type, reason = describe_error_body(text)
-        message = self._redact(f"{method} /{path}: {status} {error_type or 'error'}: {reason}")
+        message = self.redact(f"{method} /{path}: {status} {error_type or 'error'}: {reason}")
         return error_for_status(
             status, message, error_type, parse_retry_after(headers.get("Retry-After"))
         )
-
-    def _redact(self, text: str) -> str:
-        return _KEY_LIKE.sub(REDACTED, redact_text(text, list(self._secrets)))
 
     def _with_key(self, body: Mapping[str, JSON], api_key: Secret) -> dict[str, JSON]:
         """A copy of the body with the key in `service_settings`, built at request time."""
@@ -442,7 +453,7 @@ class EsClient:
                     raise self._error("POST", path, response.status_code, response.headers, text)
                 return await self._collect_chat(path, _sse(response.aiter_lines()))
         except httpx.TransportError as exc:
-            failure = self._redact(f"{type(exc).__name__}: {exc}")
+            failure = self.redact(f"{type(exc).__name__}: {exc}")
         raise TemporaryApiError(f"POST /{path}: the stream failed ({failure})")
 
     async def _collect_chat(
@@ -465,15 +476,12 @@ class EsClient:
         )
 
     def _auth(self, target: Target) -> httpx.Auth | None:
-        """Header auth from the target's secret; the encoded header is redacted too."""
+        """Header auth from the target's secret (`Target.secrets` lists the header values)."""
         if target.api_key is not None:
             return _SecretAuth("ApiKey", target.api_key)
         if target.username is None or target.password is None:
             return None
-        raw = f"{target.username}:{target.password.reveal()}".encode()
-        encoded = Secret(base64.b64encode(raw).decode())
-        self.remember(encoded)
-        return _SecretAuth("Basic", encoded)
+        return _SecretAuth("Basic", basic_auth_secret(target.username, target.password))
 
 
 async def _sse(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:

@@ -50,7 +50,12 @@ async def smoke_test(
     concurrency: int = 4,
     clock: Callable[[], float] = time.perf_counter,
 ) -> list[SmokeResult]:
-    """One inference per endpoint (in input order), at most `concurrency` at a time."""
+    """One inference per endpoint (in input order), at most `concurrency` at a time.
+
+    The endpoints' keys are handed to the client first: an inference does not send the key,
+    but the server's errors may quote it, in the client's retry log lines too.
+    """
+    client.remember(*(d.api_key for d, _live in endpoints if isinstance(d.api_key, Secret)))
     limit = asyncio.Semaphore(max(1, concurrency))
 
     async def one(desired: DesiredEndpoint, live: LiveEndpoint | None) -> SmokeResult:
@@ -75,7 +80,7 @@ async def smoke_one(
     try:
         output = await client.infer(task_type, desired.inference_id, smoke_input(desired))
     except ReconcilerError as error:
-        detail = f"{desired.inference_id}: inference failed: {_sanitized(error, desired)}"
+        detail = f"{desired.inference_id}: inference failed: {_sanitized(error, desired, client)}"
         return _result(desired, False, detail, _ms(clock() - started))
     elapsed = _ms(clock() - started)
     passed, detail = check(task_type, output, expected_dimensions(desired, live))
@@ -145,9 +150,11 @@ def _setting(body: Mapping[str, Any], key: str) -> Any:
     return settings.get(key) if isinstance(settings, Mapping) else None
 
 
-def _sanitized(error: ReconcilerError, desired: DesiredEndpoint) -> str:
+def _sanitized(error: ReconcilerError, desired: DesiredEndpoint, client: EsClient) -> str:
+    """The error without any secret: the endpoint's key, and everything the client knows
+    (the Elasticsearch credentials and every key it sent), whole, encoded or in part."""
     key = desired.api_key
-    return redact_text(str(error), [key] if isinstance(key, Secret) else [])
+    return client.redact(redact_text(str(error), [key] if isinstance(key, Secret) else []))
 
 
 def _result(desired: DesiredEndpoint, ok: bool, detail: str, latency_ms: float) -> SmokeResult:

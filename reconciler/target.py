@@ -4,19 +4,23 @@ A pure function of the environment mapping and the flags (nothing here reads `os
 The URL comes from `--target`, else `ES_URL`, else `ELASTICSEARCH_URL`, else
 `ELASTIC_CLOUD_ID`. Credentials come from `ES_API_KEY` / `ELASTICSEARCH_API_KEY` (sent as
 `Authorization: ApiKey <value>`, the value already base64 `id:key` as Kibana gives it), else
-`ES_USERNAME` + `ES_PASSWORD` (basic auth), else from `user:password@` in the URL. Every
-credential is held as a `Secret`; only the HTTP client reveals it, at the moment of a request.
+`ES_USERNAME` + `ES_PASSWORD` (basic auth), else from `user:password@` in the URL (a raw
+`id:key` API key is accepted too and encoded). Every credential is held as a `Secret`; only the
+HTTP client reveals it, at the moment of a request. `Target.secrets()` lists every form of them
+the client must scrub from server text; `plain_http_warning` says when they would travel
+unencrypted.
 """
 
 from __future__ import annotations
 
 import binascii
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reconciler.errors import UsageError
-from reconciler.secrets import Secret
+from reconciler.secrets import Secret, api_key_secrets, basic_auth_secret, encode_api_key
 
 URL_VARIABLES = ("ES_URL", "ELASTICSEARCH_URL")
 API_KEY_VARIABLES = ("ES_API_KEY", "ELASTICSEARCH_API_KEY")
@@ -43,8 +47,15 @@ class Target:
     insecure: bool = False
 
     def secrets(self) -> list[Secret]:
-        """Every credential this target holds, for redacting server text."""
-        return [s for s in (self.api_key, self.password) if s is not None]
+        """Every credential this target holds, in every form it travels or could be echoed
+        in, for redacting server text: the API key with its decoded `id:key` and `key` half,
+        the password with the `Basic` header value (base64 `user:password`)."""
+        found = api_key_secrets(self.api_key.reveal()) if self.api_key is not None else []
+        if self.password is not None:
+            found.append(self.password)
+            if self.username is not None:
+                found.append(basic_auth_secret(self.username, self.password))
+        return found
 
     @property
     def auth_kind(self) -> str:
@@ -70,6 +81,35 @@ def resolve_target(
     url, url_user, url_password = _split_credentials(raw_url)
     api_key, username, password = _credentials(env, url_user, url_password)
     return Target(url, api_key, username, password, ca_cert, insecure)
+
+
+def plain_http_warning(target: Target) -> str | None:
+    """The warning to print when credentials would cross the network unencrypted: an
+    `http://` target that is not loopback (127.0.0.0/8, ::1, `localhost`) with basic or API-key
+    auth. None otherwise."""
+    parts = urlsplit(target.url)
+    if target.auth_kind == "none" or parts.scheme != "http" or is_loopback(parts.hostname):
+        return None
+    return (
+        f"warning: sending Elasticsearch credentials over plain http to {parts.netloc}"
+        " (not encrypted); use https"
+    )
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a URL's host is this machine: `localhost`, 127.0.0.0/8, ::1 (an IPv4-mapped
+    loopback too). Decided from the name alone, never by resolving it."""
+    if not host:
+        return False
+    host = host.rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])  # drop an IPv6 zone
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 def cloud_id_to_url(cloud_id: str) -> str:
@@ -122,7 +162,7 @@ def _credentials(
 ) -> tuple[Secret | None, str | None, Secret | None]:
     api_key = _first(env, API_KEY_VARIABLES)
     if api_key:
-        return Secret(api_key.strip()), None, None
+        return Secret(encode_api_key(api_key)), None, None
     username = env.get("ES_USERNAME") or url_user
     password = env.get("ES_PASSWORD") or url_password
     if bool(username) != bool(password):

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import base64
+import socket
+from pathlib import Path
 
 import pytest
 
-from reconciler.errors import UsageError
+from reconciler.cli import run
+from reconciler.errors import ExitCode, UsageError
 from reconciler.secrets import Secret
-from reconciler.target import Target, cloud_id_to_url, resolve_target
+from reconciler.target import (
+    Target,
+    cloud_id_to_url,
+    is_loopback,
+    plain_http_warning,
+    resolve_target,
+)
 
 
 def cloud_id(decoded: str, name: str = "my-deployment") -> str:
@@ -119,3 +128,129 @@ def test_printing_a_target_never_shows_a_secret(canary_key: str) -> None:
     assert canary_key not in repr(target)
     assert canary_key not in str(target)
     assert target.secrets() == [Secret(canary_key), Secret(canary_key)]
+
+
+# -- every form of the credentials, for redaction ----------------------------------------------
+
+ES_PAIR = "VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw"
+ES_ENCODED = base64.b64encode(ES_PAIR.encode()).decode()
+
+
+@pytest.mark.parametrize("given", [ES_ENCODED, ES_PAIR])
+def test_an_api_key_is_sent_encoded_and_redacted_in_every_form(given: str) -> None:
+    target = resolve_target({"ES_URL": "https://h", "ES_API_KEY": given})
+    assert target.api_key == Secret(ES_ENCODED)
+    forms = [s.reveal() for s in target.secrets()]
+    assert forms == [ES_ENCODED, ES_PAIR, ES_PAIR.partition(":")[2]]
+
+
+def test_basic_auth_redacts_the_password_and_the_header_value() -> None:
+    target = resolve_target({"ES_URL": "https://h", "ES_USERNAME": "elastic", "ES_PASSWORD": "pw"})
+    header = base64.b64encode(b"elastic:pw").decode()
+    assert target.secrets() == [Secret("pw"), Secret(header)]
+
+
+# -- plain http ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("localhost.", True),
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("0.0.0.0", False),
+        ("10.0.0.5", False),
+        ("192.0.2.10", False),
+        ("::ffff:10.0.0.1", False),
+        ("es.internal", False),
+        ("localhost.example.com", False),
+        ("127.0.0.1.nip.io", False),
+        (None, False),
+        ("", False),
+    ],
+)
+def test_is_loopback_decides_from_the_name_alone(host: str | None, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "warned"),
+    [
+        ("http://es.internal:9200", {"ES_API_KEY": ES_ENCODED}, True),
+        ("http://10.0.0.5:9200", {"ES_USERNAME": "u", "ES_PASSWORD": "p"}, True),
+        ("http://u:p@[2001:db8::1]:9200", {}, True),
+        ("https://es.internal:9200", {"ES_API_KEY": ES_ENCODED}, False),
+        ("http://es.internal:9200", {}, False),
+        ("http://localhost:9200", {"ES_API_KEY": ES_ENCODED}, False),
+        ("http://127.0.0.1:9200", {"ES_USERNAME": "u", "ES_PASSWORD": "p"}, False),
+        ("http://[::1]:9200", {"ES_API_KEY": ES_ENCODED}, False),
+    ],
+)
+def test_plain_http_credentials_to_a_remote_host_are_warned_about(
+    url: str, env: dict[str, str], warned: bool
+) -> None:
+    warning = plain_http_warning(resolve_target(env, target=url))
+    if not warned:
+        assert warning is None
+        return
+    host = url.removeprefix("http://").rpartition("@")[2]
+    assert warning == (
+        f"warning: sending Elasticsearch credentials over plain http to {host}"
+        " (not encrypted); use https"
+    )
+
+
+def test_the_warning_never_shows_a_credential(canary_key: str) -> None:
+    target = resolve_target({}, target=f"http://elastic:{canary_key}@es.internal:9200")
+    assert canary_key not in (plain_http_warning(target) or "")
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any name lookup or connection fails the test: these runs must not leave the machine."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+MANIFEST = (
+    "inference_id: emb\ntask_type: text_embedding\nservice: openai\n"
+    "service_settings:\n  api_key: ${OPENAI_API_KEY}\n  model_id: text-embedding-3-small\n"
+)
+
+
+@pytest.mark.usefixtures("clean_env", "no_network")
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [("http://192.0.2.10:9200", True), ("http://127.0.0.1:9", False), ("https://h:9", False)],
+)
+def test_the_cli_warns_once_before_sending_anything(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    warned: bool,
+) -> None:
+    """`plan` resolves the target, then stops at the unset OPENAI_API_KEY before its first
+    request: the warning comes before anything is sent (and nothing is: `no_network`)."""
+    (tmp_path / "emb.yaml").write_text(MANIFEST)
+    monkeypatch.setenv("ES_USERNAME", "elastic")
+    monkeypatch.setenv("ES_PASSWORD", "hunter2-password")
+    code = run(["plan", str(tmp_path), "--target", url])
+    err = capsys.readouterr().err
+    assert code == ExitCode.ERROR, err
+    assert "OPENAI_API_KEY" in err
+    assert err.count("sending Elasticsearch credentials over plain http") == (1 if warned else 0)
+    if warned:
+        assert err.startswith("warning: sending Elasticsearch credentials over plain http to ")
+        assert "192.0.2.10:9200 (not encrypted); use https" in err
+    assert "hunter2" not in err
