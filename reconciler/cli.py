@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,11 +28,26 @@ app = typer.Typer(
         "says they should be."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+SERVER_ENVIRONMENT = (
+    "Environment: ES_URL, ELASTICSEARCH_URL or ELASTIC_CLOUD_ID (the target, unless --target);"
+    " ES_API_KEY or ELASTICSEARCH_API_KEY (base64 id:key, as Kibana shows it), or ES_USERNAME"
+    " and ES_PASSWORD (or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD); ES_CA_CERT or"
+    " ELASTICSEARCH_CA_CERT (unless --ca-cert); every variable a manifest's ${VAR} names;"
+    " RECONCILE_OWNER (unless --owner); RECONCILE_LOG=info|debug (log lines on stderr);"
+    " RECONCILE_DEBUG=1 (a traceback for a bug); NO_COLOR, FORCE_COLOR, TERM=dumb."
+)
+"""The variables a command that talks to a server reads, for its --help."""
+LOCAL_ENVIRONMENT = (
+    "Environment: none is needed (${VAR} references are not resolved);"
+    " RECONCILE_DEBUG=1 (a traceback for a bug)."
 )
 
 
@@ -66,9 +82,11 @@ AllowEmptyOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(epilog=LOCAL_ENVIRONMENT)
 def validate(
-    paths: Annotated[list[str], typer.Argument(help="Manifest files or directories.")],
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH", help="Manifest files or directories.")
+    ],
     output_format: Annotated[
         DiagnosticFormat, typer.Option("--format", "-f", help="Output format.")
     ] = DiagnosticFormat.text,
@@ -107,30 +125,69 @@ def schema(
 
     from reconciler.schema import manifest_schema, schema_for
 
-    document = schema_for("openai", task_type) if task_type else manifest_schema()
+    try:
+        document = schema_for("openai", task_type) if task_type else manifest_schema()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--task-type'") from None
     typer.echo(json.dumps(document, indent=2))
+
+
+def _es_version(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from reconciler.sandbox.es_versions import EsVersion
+
+    try:
+        return str(EsVersion.parse(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _user_password(values: list[str] | None) -> list[str] | None:
+    for value in values or ():
+        if ":" not in value:
+            raise typer.BadParameter(f"{value!r}: expected user:password")
+    return values
 
 
 @app.command()
 def sandbox(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 9200,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")
+    ] = 9200,
     data_dir: Annotated[
         str | None, typer.Option(help="Keep endpoints and documents here across restarts.")
     ] = None,
     es_version: Annotated[
-        str | None, typer.Option(help="Elasticsearch version whose behaviour to emulate.")
+        str | None,
+        typer.Option(
+            callback=_es_version,
+            help="Elasticsearch release whose behaviour to emulate (8.15 or later, e.g. 9.1.2).",
+        ),
     ] = None,
     openai_keys: Annotated[
         str | None,
         typer.Option(help="Comma-separated OpenAI keys the upstream accepts (default: any sk-…)."),
     ] = None,
-    latency_ms: Annotated[int, typer.Option(help="Latency added to every request.")] = 0,
+    latency_ms: Annotated[
+        int, typer.Option(min=0, max=600_000, help="Latency added to every request.")
+    ] = 0,
+    api_key: Annotated[
+        list[str] | None,
+        typer.Option(help="Require auth: accept `Authorization: ApiKey` for this id:key."),
+    ] = None,
+    basic_auth: Annotated[
+        list[str] | None,
+        typer.Option(callback=_user_password, help="Require auth: accept this user:password."),
+    ] = None,
 ) -> None:
     """Serve a local Elasticsearch inference API and an OpenAI-compatible upstream."""
     from reconciler.sandbox.__main__ import main as sandbox_main
 
     argv = ["--host", host, "--port", str(port), "--latency-ms", str(latency_ms)]
+    argv += [item for value in api_key or () for item in ("--api-key", value)]
+    argv += [item for value in basic_auth or () for item in ("--basic-auth", value)]
     for flag, value in (
         ("--data-dir", data_dir),
         ("--es-version", es_version),
@@ -143,7 +200,7 @@ def sandbox(
 
 # --- options shared by the commands that talk to a server -------------------------------------
 
-Paths = Annotated[list[str], typer.Argument(help="Manifest files or directories.")]
+Paths = Annotated[list[str], typer.Argument(metavar="PATH", help="Manifest files or directories.")]
 TargetOpt = Annotated[
     str | None,
     typer.Option("--target", help="Elasticsearch URL (default: $ES_URL or $ELASTICSEARCH_URL)."),
@@ -201,7 +258,7 @@ RotationOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(epilog=SERVER_ENVIRONMENT)
 def plan(
     paths: Paths,
     target: TargetOpt = None,
@@ -254,11 +311,11 @@ class SmokeMode(StrEnum):
 
 LockTimeoutOpt = Annotated[
     float,
-    typer.Option("--lock-timeout", help="Seconds to wait for another writer's lock."),
+    typer.Option("--lock-timeout", min=0.0, help="Seconds to wait for another writer's lock."),
 ]
 
 
-@app.command()
+@app.command(epilog=SERVER_ENVIRONMENT)
 def apply(
     paths: Paths,
     target: TargetOpt = None,
@@ -312,7 +369,7 @@ def apply(
     raise typer.Exit(run_apply(command, dict(os.environ)))
 
 
-@app.command("smoke")
+@app.command("smoke", epilog=SERVER_ENVIRONMENT)
 def smoke_command(
     paths: Paths,
     target: TargetOpt = None,
@@ -330,25 +387,42 @@ def smoke_command(
     raise typer.Exit(run_smoke(paths, connection, output_format.value, dict(os.environ)))
 
 
-@app.command()
+@app.command(epilog=SERVER_ENVIRONMENT)
 def unlock(
+    lock_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="LOCK_ID", help="The id of the lock to remove (the lock error names it)."
+        ),
+    ] = None,
     target: TargetOpt = None,
     sandbox: SandboxOpt = False,
     ca_cert: CaCertOpt = None,
     insecure: InsecureOpt = False,
     state: StateOpt = None,
-    lock_id: Annotated[
-        str | None, typer.Option("--lock-id", help="Remove the lock only if it has this id.")
+    lock_id_option: Annotated[
+        str | None, typer.Option("--lock-id", help="The same as LOCK_ID.", hidden=True)
     ] = None,
 ) -> None:
-    """Remove a stale state lock left by a killed apply."""
+    """Remove the state lock LOCK_ID left by a run on another machine that is gone.
+
+    Never removes a lock whose process still runs on this machine; a lock whose process on
+    this machine is gone needs no unlock: the next apply or watch takes it over.
+    """
     from reconciler.commands import run_unlock
+    from reconciler.errors import UsageError
 
+    chosen = lock_id or lock_id_option
+    if not chosen or not chosen.strip():
+        raise UsageError(
+            "unlock needs the lock id (as `terraform force-unlock LOCK_ID`): reconcile unlock"
+            " LOCK_ID; the error of the run that found the lock names it"
+        )
     connection = _connection(target, sandbox, ca_cert, insecure, state)
-    raise typer.Exit(run_unlock(connection, lock_id, dict(os.environ)))
+    raise typer.Exit(run_unlock(connection, chosen.strip(), dict(os.environ)))
 
 
-@app.command()
+@app.command(epilog=SERVER_ENVIRONMENT)
 def watch(
     paths: Paths,
     target: TargetOpt = None,
@@ -399,7 +473,7 @@ def watch(
     raise typer.Exit(run_watch(command, dict(os.environ)))
 
 
-@app.command()
+@app.command(epilog=SERVER_ENVIRONMENT)
 def export(
     target: TargetOpt = None,
     sandbox: SandboxOpt = False,
@@ -441,7 +515,9 @@ def _connection(
     target: str | None, sandbox: bool, ca_cert: str | None, insecure: bool, state: str | None
 ) -> Connection:
     from reconciler.connect import Connection
+    from reconciler.flag_checks import check_connection_flags
 
+    check_connection_flags(target=target, ca_cert=ca_cert, state=state, sandbox=sandbox)
     return Connection(
         target=target, sandbox=sandbox, ca_cert=ca_cert, insecure=insecure, state=state
     )
@@ -462,9 +538,20 @@ def _plan_options(
 
 
 def _colour(choice: Colour) -> bool:
-    if choice is Colour.auto:
-        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    return choice is Colour.always
+    return wants_colour(choice.value, os.environ, sys.stdout.isatty())
+
+
+def wants_colour(choice: str, env: Mapping[str, str], tty: bool) -> bool:
+    """`--color always|never` decides; `auto` follows the conventions, in this order:
+    `NO_COLOR` (https://no-color.org) and `TERM=dumb` turn colour off, `FORCE_COLOR`
+    (https://force-color.org) turns it on when piped, else colour only on a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    if env.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    return tty
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -484,7 +571,7 @@ def run(argv: list[str] | None = None) -> int:
     except aborts:
         return _interrupted()
     except usage_errors as exc:
-        return _usage_error(exc)
+        return _usage_error(exc, command, argv)
     except ReconcilerError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
@@ -498,38 +585,47 @@ def run(argv: list[str] | None = None) -> int:
 def _click_exceptions() -> tuple[
     tuple[type[BaseException], ...], tuple[type[BaseException], ...], tuple[type[Exception], ...]
 ]:
-    """The click exception classes the parser may raise: the standalone `click` package's and,
-    from typer 0.26 on, those of the click that typer bundles (`typer._click`). Matching only
-    one set turns every usage error into an "internal error" with the other."""
-    import importlib
+    """The exit, abort and usage-error classes of the click that typer runs on.
 
-    modules = []
-    for name in ("click.exceptions", "typer._click.exceptions"):
-        try:
-            modules.append(importlib.import_module(name))
-        except ImportError:
-            continue
-    exits = tuple(m.Exit for m in modules if hasattr(m, "Exit"))
-    aborts = tuple(m.Abort for m in modules if hasattr(m, "Abort"))
-    errors = tuple(m.ClickException for m in modules if hasattr(m, "ClickException"))
-    return exits, aborts, errors
+    From typer 0.26 on that is a click bundled inside typer (`typer._click`), whose exceptions
+    are not the standalone `click` package's: catching `click.ClickException` would turn
+    every usage error into an "internal error". typer's own names reach the right classes in
+    every version, so no `click` import is needed."""
+    usage_base = next(
+        (cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"),
+        typer.BadParameter,
+    )
+    return (typer.Exit,), (typer.Abort,), (usage_base,)
 
 
-def _usage_error(exc: Exception) -> int:
-    """Print click's message (with the usage line for a usage error) and exit 1.
+def _usage_error(exc: Exception, group: Any, argv: list[str] | None) -> int:
+    """Print click's message with the usage line and exit 1.
 
     `reconcile` alone raises NoArgsIsHelpError: that prints the help, as a bare command should.
-    """
-    if type(exc).__name__ == "NoArgsIsHelpError":
-        ctx = getattr(exc, "ctx", None)
-        typer.echo(ctx.get_help() if ctx is not None else str(exc), err=True)
+    Some parser errors (an option missing its value) carry no context, hence no usage line:
+    the usage of the command named in argv is printed first then."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        typer.echo(ctx.get_help(), err=True)
         return ExitCode.ERROR
+    if ctx is None:
+        typer.echo(_usage_of(group, sys.argv[1:] if argv is None else argv), err=True)
     show = getattr(exc, "show", None)
     if callable(show):
         show()
     else:
         typer.echo(f"error: {exc}", err=True)
     return ExitCode.ERROR
+
+
+def _usage_of(group: Any, argv: list[str]) -> str:
+    root = typer.Context(group, info_name="reconcile")
+    name = next((a for a in argv if not a.startswith("-")), None)
+    sub = group.get_command(root, name) if name else None
+    if sub is None:
+        return group.get_usage(root) + "\nTry 'reconcile -h' for help.\n"
+    ctx = typer.Context(sub, info_name=name, parent=root)
+    return sub.get_usage(ctx) + f"\nTry 'reconcile {name} -h' for help.\n"
 
 
 def _configure_logging(level: str) -> None:

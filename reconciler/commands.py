@@ -62,7 +62,7 @@ def valid_manifests(paths: list[str], *, allow_empty: bool = False) -> ManifestS
 def run_plan(command: PlanCommand, env: Mapping[str, str]) -> int:
     manifests = valid_manifests(command.paths, allow_empty=command.allow_empty)
     result = asyncio.run(_plan(command, manifests, env))
-    typer.echo(render_plan(result, command), nl=False)
+    typer.echo(render_plan(result, command), nl=False, color=command.colour or None)
     if command.out:
         save_plan(command.out, result)
     if command.detailed_exitcode and result.plan.has_changes:
@@ -131,7 +131,7 @@ def run_apply(command: ApplyCommand, env: Mapping[str, str]) -> int:
     elif command.output_format == "markdown":
         typer.echo(apply_report.as_markdown(model), nl=False)
     else:
-        typer.echo(apply_report.as_text(model), nl=False)
+        typer.echo(apply_report.as_text(model), nl=False, color=command.colour or None)
     return ExitCode.OK if report.ok else ExitCode.ERROR
 
 
@@ -173,7 +173,8 @@ def _confirm(command: ApplyCommand, progress: _Progress, plan: Plan) -> bool:
     progress.total = sum(1 for c in plan.changes if c.action is not Action.NOOP)
     model = plan_to_dict(plan)
     stream_err = command.output_format != "text"
-    typer.echo(render(model, colour=command.colour), nl=False, err=stream_err)
+    text = render(model, colour=command.colour)
+    typer.echo(text, nl=False, err=stream_err, color=command.colour or None)
     destructive = [c for c in plan.changes if c.action in (Action.REPLACE, Action.DELETE)]
     if not destructive or command.yes or not command.interactive:
         return True
@@ -237,7 +238,7 @@ def run_smoke(
     return ExitCode.OK if all(r["ok"] for r in results) else ExitCode.ERROR
 
 
-def run_unlock(connection: Connection, lock_id: str | None, env: Mapping[str, str]) -> int:
+def run_unlock(connection: Connection, lock_id: str, env: Mapping[str, str]) -> int:
     async def unlock() -> Any:
         async with open_ports(connection, env) as ports:
             return await ports.store.force_unlock(lock_id)
