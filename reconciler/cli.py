@@ -278,7 +278,11 @@ def plan(
     ] = None,
     detailed_exitcode: Annotated[
         bool,
-        typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."),
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 2 when the target differs from the manifests (changes, or blocked"
+            " changes), 0 when it is in sync.",
+        ),
     ] = False,
     show_unchanged: Annotated[
         bool, typer.Option("--show-unchanged", help="List endpoints that need no change too.")
@@ -309,6 +313,14 @@ class SmokeMode(StrEnum):
     none = "none"
 
 
+JunitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--junit",
+        metavar="FILE",
+        help="Write the smoke tests (and apply's changes) as JUnit XML for CI test reports.",
+    ),
+]
 LockTimeoutOpt = Annotated[
     float,
     typer.Option("--lock-timeout", min=0.0, help="Seconds to wait for another writer's lock."),
@@ -345,11 +357,24 @@ def apply(
     ] = PlanFormat.text,
     color: Annotated[Colour, typer.Option("--color", help="Colour the text output.")] = Colour.auto,
     allow_empty: AllowEmptyOpt = False,
+    junit: JunitOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 2 when something changed and every step succeeded, 0 when nothing"
+            " needed changing (1 on any failure, as always).",
+        ),
+    ] = False,
 ) -> None:
     """Make the target match the manifests, then smoke-test what changed.
 
-    Exit 0 when every change and smoke test succeeded, 1 otherwise.
+    Exit 0 when every change and smoke test succeeded, 1 otherwise (with --detailed-exitcode:
+    0 nothing changed, 2 changed and all succeeded, 1 any failure).
     """
+    from reconciler.flag_checks import check_output_file
+
+    check_output_file(junit, "--junit")
     from reconciler.commands import ApplyCommand, run_apply
 
     command = ApplyCommand(
@@ -365,6 +390,8 @@ def apply(
         output_format=output_format.value,
         colour=_colour(color),
         allow_empty=allow_empty,
+        junit=junit,
+        detailed_exitcode=detailed_exitcode,
     )
     raise typer.Exit(run_apply(command, dict(os.environ)))
 
@@ -377,14 +404,19 @@ def smoke_command(
     ca_cert: CaCertOpt = None,
     insecure: InsecureOpt = False,
     output_format: Annotated[
-        DiagnosticFormat, typer.Option("--format", "-f", help="text or json.")
+        DiagnosticFormat,
+        typer.Option("--format", "-f", help="text, json, or github (workflow annotations)."),
     ] = DiagnosticFormat.text,
+    junit: JunitOpt = None,
 ) -> None:
     """Run a smoke-test inference against every declared endpoint. Exit 1 if any fails."""
     from reconciler.commands import run_smoke
+    from reconciler.flag_checks import check_output_file
 
+    check_output_file(junit, "--junit")
     connection = _connection(target, sandbox, ca_cert, insecure, None)
-    raise typer.Exit(run_smoke(paths, connection, output_format.value, dict(os.environ)))
+    env = dict(os.environ)
+    raise typer.Exit(run_smoke(paths, connection, output_format.value, env, junit=junit))
 
 
 @app.command(epilog=SERVER_ENVIRONMENT)

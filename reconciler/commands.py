@@ -63,9 +63,10 @@ def run_plan(command: PlanCommand, env: Mapping[str, str]) -> int:
     manifests = valid_manifests(command.paths, allow_empty=command.allow_empty)
     result = asyncio.run(_plan(command, manifests, env))
     typer.echo(render_plan(result, command), nl=False, color=command.colour or None)
+    _summarize_plan(result, env)
     if command.out:
         save_plan(command.out, result)
-    if command.detailed_exitcode and result.plan.has_changes:
+    if command.detailed_exitcode and not result.plan.in_sync:
         return ExitCode.CHANGES
     return ExitCode.OK
 
@@ -73,6 +74,15 @@ def run_plan(command: PlanCommand, env: Mapping[str, str]) -> int:
 async def _plan(command: PlanCommand, manifests: ManifestSet, env: Mapping[str, str]) -> PlanResult:
     async with open_ports(command.connection, env) as ports:
         return await compute_plan(manifests, ports, command.options)
+
+
+def _summarize_plan(result: PlanResult, env: Mapping[str, str]) -> None:
+    """The plan as markdown in the GitHub Actions job summary, when there is one."""
+    from reconciler.ci_reports import STEP_SUMMARY, append_step_summary
+    from reconciler.render.plan_markdown import render
+
+    if env.get(STEP_SUMMARY):
+        append_step_summary(env, render(plan_to_dict(result.plan)))
 
 
 def render_plan(result: PlanResult, command: PlanCommand) -> str:
@@ -118,6 +128,8 @@ class ApplyCommand:
     output_format: str = "text"
     colour: bool = False
     allow_empty: bool = False
+    junit: str | None = None
+    detailed_exitcode: bool = False
 
 
 def run_apply(command: ApplyCommand, env: Mapping[str, str]) -> int:
@@ -132,7 +144,20 @@ def run_apply(command: ApplyCommand, env: Mapping[str, str]) -> int:
         typer.echo(apply_report.as_markdown(model), nl=False)
     else:
         typer.echo(apply_report.as_text(model), nl=False, color=command.colour or None)
-    return ExitCode.OK if report.ok else ExitCode.ERROR
+    _report_apply_to_ci(command, model, env)
+    if not report.ok:
+        return ExitCode.ERROR
+    changed = any(result["status"] == "ok" for result in model["results"])
+    return ExitCode.CHANGES if command.detailed_exitcode and changed else ExitCode.OK
+
+
+def _report_apply_to_ci(command: ApplyCommand, model: Any, env: Mapping[str, str]) -> None:
+    from reconciler.ci_reports import append_step_summary, write_apply_junit
+    from reconciler.render import apply_report
+
+    if command.junit:
+        write_apply_junit(command.junit, model)
+    append_step_summary(env, apply_report.as_markdown(model))
 
 
 async def _apply(command: ApplyCommand, manifests: ManifestSet, env: Mapping[str, str]) -> Any:
@@ -218,8 +243,13 @@ def current_commit(env: Mapping[str, str]) -> str | None:
 
 
 def run_smoke(
-    paths: list[str], connection: Connection, output_format: str, env: Mapping[str, str]
+    paths: list[str],
+    connection: Connection,
+    output_format: str,
+    env: Mapping[str, str],
+    junit: str | None = None,
 ) -> int:
+    from reconciler.ci_reports import append_step_summary, write_smoke_junit
     from reconciler.pipeline import smoke_manifests
     from reconciler.render import apply_report
 
@@ -233,8 +263,14 @@ def run_smoke(
     if output_format == "json":
         payload = {"format_version": 1, "ok": all(r["ok"] for r in results), "smoke": results}
         typer.echo(json.dumps(payload, indent=2))
+    elif output_format == "github":
+        origins = {d.inference_id: d.origin for d in manifests.desired()}
+        typer.echo(apply_report.smoke_github(results, origins), nl=False)
     else:
         typer.echo("\n".join(apply_report.smoke_lines(results)) or "no endpoints to test")
+    if junit:
+        write_smoke_junit(junit, results)
+    append_step_summary(env, apply_report.smoke_markdown(results))
     return ExitCode.OK if all(r["ok"] for r in results) else ExitCode.ERROR
 
 

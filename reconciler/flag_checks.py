@@ -40,3 +40,14 @@ def check_ca_cert(path: str) -> None:
         raise UsageError(f"--ca-cert {path}: not a regular file")
     if not os.access(path, os.R_OK):
         raise UsageError(f"--ca-cert {path}: not readable")
+
+
+def check_output_file(path: str | None, flag: str) -> None:
+    """A file a command will write: its folder must exist and it must not be a folder."""
+    if path is None:
+        return
+    if not path or os.path.isdir(path):
+        raise UsageError(f"{flag} {path!r}: name a file to write")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")

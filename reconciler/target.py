@@ -24,6 +24,12 @@ from reconciler.secrets import Secret, api_key_secrets, basic_auth_secret, encod
 
 URL_VARIABLES = ("ES_URL", "ELASTICSEARCH_URL")
 API_KEY_VARIABLES = ("ES_API_KEY", "ELASTICSEARCH_API_KEY")
+USERNAME_VARIABLES = ("ES_USERNAME", "ELASTICSEARCH_USERNAME")
+PASSWORD_VARIABLES = ("ES_PASSWORD", "ELASTICSEARCH_PASSWORD")
+CA_CERT_VARIABLES = ("ES_CA_CERT", "ELASTICSEARCH_CA_CERT")
+"""The `ELASTICSEARCH_*` names are those of Elastic's Terraform provider
+(elastic/terraform-provider-elasticstack, `ELASTICSEARCH_USERNAME` / `_PASSWORD` /
+`_ENDPOINTS` / `_API_KEY`); `ES_*` are ours and win when both are set."""
 CLOUD_ID_VARIABLE = "ELASTIC_CLOUD_ID"
 
 NO_TARGET_MESSAGE = (
@@ -80,6 +86,7 @@ def resolve_target(
         raise UsageError(NO_TARGET_MESSAGE)
     url, url_user, url_password = _split_credentials(raw_url)
     api_key, username, password = _credentials(env, url_user, url_password)
+    ca_cert = ca_cert or _first(env, CA_CERT_VARIABLES)
     return Target(url, api_key, username, password, ca_cert, insecure)
 
 
@@ -163,10 +170,13 @@ def _credentials(
     api_key = _first(env, API_KEY_VARIABLES)
     if api_key:
         return Secret(encode_api_key(api_key)), None, None
-    username = env.get("ES_USERNAME") or url_user
-    password = env.get("ES_PASSWORD") or url_password
+    username = _first(env, USERNAME_VARIABLES) or url_user
+    password = _first(env, PASSWORD_VARIABLES) or url_password
     if bool(username) != bool(password):
-        raise UsageError("basic auth needs both ES_USERNAME and ES_PASSWORD (one is missing)")
+        raise UsageError(
+            "basic auth needs both a user name (ES_USERNAME or ELASTICSEARCH_USERNAME) and a"
+            " password (ES_PASSWORD or ELASTICSEARCH_PASSWORD); one is missing"
+        )
     if username and password:
         return None, username, Secret(password)
     return None, None, None

@@ -8,7 +8,7 @@ JSON (`format_version` 1): {"format_version", "ok", "plan": <plan model>, "resul
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.render.plan_json import plan_to_dict
@@ -120,4 +120,41 @@ def as_markdown(model: dict[str, Any]) -> str:
                 f"| `{s['inference_id']}` | {s['task_type']} | {result} | "
                 f"{s['latency_ms']:.0f} ms |"
             )
+    return "\n".join(lines) + "\n"
+
+
+def smoke_markdown(smoke: Sequence[dict[str, Any]]) -> str:
+    """The smoke tests as a markdown table (the CI job summary)."""
+    passed = sum(1 for s in smoke if s["ok"])
+    lines = [f"### reconcile smoke: {passed} of {len(smoke)} passed", ""]
+    if smoke:
+        lines += ["| endpoint | task type | result | latency |", "|---|---|---|---|"]
+    for s in smoke:
+        result = ("✓ " if s["ok"] else "✗ ") + s["detail"].replace("|", "\\|")
+        lines.append(
+            f"| `{s['inference_id']}` | {s['task_type']} | {result} | {s['latency_ms']:.0f} ms |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def smoke_github(smoke: Sequence[dict[str, Any]], origins: Mapping[str, Any]) -> str:
+    """GitHub Actions workflow commands: an `::error` on the manifest of each failed smoke
+    test, a `::notice` for each passed one, then the plain summary line."""
+    from reconciler.render.diagnostics import escape_data, escape_property
+
+    lines = []
+    for s in smoke:
+        level = "notice" if s["ok"] else "error"
+        where = origins.get(s["inference_id"])
+        properties = [f"title={escape_property('reconcile smoke: ' + s['inference_id'])}"]
+        if where is not None:
+            properties[:0] = [
+                f"file={escape_property(str(where.file))}",
+                f"line={where.line}",
+                f"col={where.column}",
+            ]
+        detail = f"{s['task_type']}: {s['detail']} ({s['latency_ms']:.0f} ms)"
+        lines.append(f"::{level} {','.join(properties)}::{escape_data(detail)}")
+    passed = sum(1 for s in smoke if s["ok"])
+    lines.append(f"Smoke tests: {passed} of {len(smoke)} passed.")
     return "\n".join(lines) + "\n"

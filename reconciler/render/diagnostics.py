@@ -107,15 +107,13 @@ def as_github(
 
 
 def _notice(item: Skipped) -> str:
-    properties = (
-        f"file={_escape_property(item.path)},title={_escape_property('reconcile: skipped')}"
-    )
-    return f"::notice {properties}::{_escape_data(f'skipped: {item.reason}')}"
+    properties = f"file={escape_property(item.path)},title={escape_property('reconcile: skipped')}"
+    return f"::notice {properties}::{escape_data(f'skipped: {item.reason}')}"
 
 
 def _annotation(d: Diagnostic) -> str:
     properties = ",".join(
-        f"{name}={_escape_property(str(value))}"
+        f"{name}={escape_property(str(value))}"
         for name, value in (
             ("file", d.file),
             ("line", d.line),
@@ -124,17 +122,17 @@ def _annotation(d: Diagnostic) -> str:
         )
     )
     where = "" if d.path == "$" else f"{d.path}: "
-    return f"::{d.severity.value} {properties}::{_escape_data(where + d.message)}"
+    return f"::{d.severity.value} {properties}::{escape_data(where + d.message)}"
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
     # https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts escapeData
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_property(text: str) -> str:
+def escape_property(text: str) -> str:
     # same source, escapeProperty
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 RENDERERS = {"text": as_text, "json": as_json, "github": as_github}

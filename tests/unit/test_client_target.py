@@ -102,7 +102,7 @@ def test_basic_auth() -> None:
 
 @pytest.mark.parametrize("env", [{"ES_USERNAME": "u"}, {"ES_PASSWORD": "p"}])
 def test_half_basic_auth_is_a_usage_error(env: dict[str, str]) -> None:
-    with pytest.raises(UsageError, match="ES_USERNAME and ES_PASSWORD"):
+    with pytest.raises(UsageError, match=r"ES_USERNAME.*ES_PASSWORD.*one is missing"):
         resolve_target({"ES_URL": "https://h", **env})
 
 
@@ -254,3 +254,29 @@ def test_the_cli_warns_once_before_sending_anything(
         assert err.startswith("warning: sending Elasticsearch credentials over plain http to ")
         assert "192.0.2.10:9200 (not encrypted); use https" in err
     assert "hunter2" not in err
+
+
+def test_the_elastic_providers_credential_names_are_read() -> None:
+    env = {
+        "ES_URL": "https://es.example:9200",
+        "ELASTICSEARCH_USERNAME": "elastic",
+        "ELASTICSEARCH_PASSWORD": "pw-from-elastic-names",
+    }
+    target = resolve_target(env)
+    assert (target.username, target.auth_kind) == ("elastic", "basic")
+    assert target.password is not None and target.password.reveal() == "pw-from-elastic-names"
+    # our own names win when both are set
+    target = resolve_target({**env, "ES_USERNAME": "ours", "ES_PASSWORD": "ours-pw"})
+    assert target.username == "ours"
+
+
+def test_a_half_given_basic_auth_names_both_spellings() -> None:
+    with pytest.raises(UsageError, match="ELASTICSEARCH_PASSWORD"):
+        resolve_target({"ES_URL": "https://h:9200", "ELASTICSEARCH_USERNAME": "elastic"})
+
+
+def test_the_ca_certificate_comes_from_the_environment_unless_the_flag_names_one() -> None:
+    env = {"ES_URL": "https://h:9200", "ELASTICSEARCH_CA_CERT": "/etc/ca/elastic.pem"}
+    assert resolve_target(env).ca_cert == "/etc/ca/elastic.pem"
+    assert resolve_target({**env, "ES_CA_CERT": "/ours.pem"}).ca_cert == "/ours.pem"
+    assert resolve_target(env, ca_cert="/flag.pem").ca_cert == "/flag.pem"
