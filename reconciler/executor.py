@@ -3,11 +3,15 @@
 The plan is a value: this module never re-plans and branches on `change.action` alone
 (Terraform `Context.Apply`). Phases run in the planner's order — additions and in-place
 changes (create, adopt, update) together, then replaces, then deletes — so a run that stops
-midway has removed as little as possible. Inside a phase, endpoints run in parallel under
-one semaphore; one endpoint's failure never stops the others: every error becomes a failed
-outcome carrying the sanitized message. Retries live in the client (temporary errors of
-idempotent calls, and `put_endpoint_safely` for creates); there is no second retry layer,
-and running apply again converges. The caller holds the state lock around `execute`.
+midway has removed as little as possible. Before them all, the changes that complete a
+replace an earlier apply was stopped in (reason `interrupted-replace`: a create of the
+endpoint it had deleted, or the state write it had missed) run on their own, so an endpoint
+that run left missing is back before anything else is touched. Inside a phase, endpoints run
+in parallel under one semaphore; one endpoint's failure never stops the others: every error
+becomes a failed outcome carrying the sanitized message. Retries live in the client
+(temporary errors of idempotent calls, and `put_endpoint_safely` for creates); there is no
+second retry layer, and running apply again converges. The caller holds the state lock
+around `execute`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING
 from reconciler import executor_steps as steps
 from reconciler.errors import ReconcilerError
 from reconciler.executor_steps import ApplySettings, StepContext, StepFailed, remove_stray_probes
-from reconciler.model import Action, DesiredEndpoint, Plan, PlannedChange
+from reconciler.model import Action, DesiredEndpoint, Plan, PlannedChange, Reason, StateRecord
 from reconciler.secrets import Secret, redact_text
 
 if TYPE_CHECKING:
@@ -39,6 +43,10 @@ PHASES: tuple[frozenset[Action], ...] = (
     frozenset({Action.DELETE}),
 )
 """Execution phases, in order (the planner's `ORDER`); each waits for the one before."""
+
+RESUMED = PHASES[0]
+"""The actions of a change that completes an interrupted replace (create, adopt): they run
+in a batch of their own before the phases."""
 
 Progress = Callable[["EndpointOutcome"], None]
 Step = Callable[[StepContext, PlannedChange, DesiredEndpoint], Awaitable[str]]
@@ -89,18 +97,35 @@ async def execute(
     settings: ApplySettings,
     now: Callable[[], datetime],
     progress: Progress | None = None,
+    records: Mapping[str, StateRecord] | None = None,
 ) -> ApplyOutcome:
-    """Execute every change of the plan; the result says, per endpoint, what happened."""
+    """Execute every change of the plan; the result says, per endpoint, what happened.
+
+    `records` are the state records the plan was made from (a replace marks its record
+    before the delete); without them the steps read the store when they need one."""
     runner = _Runner(
-        StepContext(client, store, salt, settings, now),
+        StepContext(client, store, salt, settings, now, records),
         desired,
         asyncio.Semaphore(max(1, settings.concurrency)),
         progress or _ignore,
     )
     done = runner.settle_unexecuted(plan.changes)
-    for phase in PHASES:
-        done.update(await runner.run_phase(plan.changes, phase))
+    for batch in batches(plan.changes):
+        done.update(await runner.run_batch(batch))
     return ApplyOutcome(tuple(done[index] for index in sorted(done)))
+
+
+def batches(changes: Sequence[PlannedChange]) -> list[list[tuple[int, PlannedChange]]]:
+    """(index, change) batches in the order they run: interrupted replaces first, then
+    `PHASES`. The reason code orders here; what each change does still follows its action."""
+    indexed = list(enumerate(changes))
+    resumed = [(i, c) for i, c in indexed if _resumes(c)]
+    rest = [(i, c) for i, c in indexed if not _resumes(c)]
+    return [resumed] + [[(i, c) for i, c in rest if c.action in phase] for phase in PHASES]
+
+
+def _resumes(change: PlannedChange) -> bool:
+    return change.action in RESUMED and change.code is Reason.INTERRUPTED_REPLACE
 
 
 class _Runner:
@@ -126,11 +151,12 @@ class _Runner:
                 found[index] = _outcome(change, SKIPPED, change.reason, 0.0)
         return found
 
-    async def run_phase(
-        self, changes: Sequence[PlannedChange], phase: frozenset[Action]
+    async def run_batch(
+        self, batch: Sequence[tuple[int, PlannedChange]]
     ) -> dict[int, EndpointOutcome]:
-        """Every change of the phase, in parallel up to the concurrency limit."""
-        batch = [(i, change) for i, change in enumerate(changes) if change.action in phase]
+        """Every change of the batch, in parallel up to the concurrency limit."""
+        if not batch:
+            return {}
         async with asyncio.TaskGroup() as group:
             tasks = {i: group.create_task(self.run(change)) for i, change in batch}
         return {i: task.result() for i, task in tasks.items()}

@@ -8,11 +8,18 @@ stops later never leaves an endpoint on the server that state does not know (git
 when the key did not change, so an endpoint users depend on is not lost; state then follows
 what the server holds. Steps never decide: the planner did; `executor.py` picks the step by
 action.
+
+A replace marks its state record `pending` before the delete (with the old endpoint's body,
+never a key), and the record written after the create has no marker. An apply killed in
+between leaves the marker: the next plan names the interrupted replace and the next apply
+completes it (`create` of an `interrupted-replace` change), putting the old configuration
+back from the marker if the server refuses the new one and the key did not change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -26,8 +33,10 @@ from reconciler.diff import compare, last_applied_spec, normalize_live, request_
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
 from reconciler.model import (
     JSON,
+    PROBE_PREFIX,
     DesiredEndpoint,
     LiveEndpoint,
+    Pending,
     PlannedChange,
     Reason,
     StateRecord,
@@ -40,8 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROBE_PREFIX = "reconcile-probe-"
-"""Temporary endpoints that prove a new configuration before a replace deletes the old one."""
 MAPPING_SETTINGS = ("dimensions", "similarity")
 """What 9.1+ needs named in a text_embedding PUT once semantic_text mappings use the id."""
 
@@ -63,13 +70,15 @@ class ApplySettings:
 
 @dataclass(frozen=True, slots=True)
 class StepContext:
-    """The ports and settings every step uses."""
+    """The ports and settings every step uses; `records` are the state records the plan was
+    made from (read from the store when not given)."""
 
     client: EsClient
     store: StateStore
     salt: str
     settings: ApplySettings
     now: Callable[[], datetime]
+    records: Mapping[str, StateRecord] | None = None
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -77,9 +86,30 @@ class StepContext:
 
 async def create(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
     """PUT the endpoint, read it back, record it, then check the server took every field."""
-    await put_new(ctx, change, desired, await create_body(ctx, change, desired))
+    body = await create_body(ctx, change, desired)
+    if change.code is Reason.INTERRUPTED_REPLACE:
+        return await resume_replace(ctx, change, desired, body)
+    await put_new(ctx, change, desired, body)
     await settle(ctx, change, desired)
     return "created"
+
+
+async def resume_replace(
+    ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint, body: Mapping[str, JSON]
+) -> str:
+    """Create what an interrupted replace had deleted. If the server refuses, put back the
+    configuration the marker kept (when the key did not change); else the marker stays, so
+    the next plan still names the interrupted replace."""
+    try:
+        await put_new(ctx, change, desired, body)
+    except ReconcilerError as error:
+        original = await state_record(ctx, change.inference_id)
+        previous = await marked_previous(ctx, original, desired)
+        raise StepFailed(
+            await recover(ctx, change, desired, previous, error, original, forget=False)
+        ) from None
+    await settle(ctx, change, desired)
+    return "created: the replace an earlier apply was stopped in is complete"
 
 
 async def create_body(
@@ -92,7 +122,8 @@ async def create_body(
     that leaves either out then (see `recreate_body`). Named only for models whose default
     size OpenAI lets a request ask for (text-embedding-3-*), so nothing else changes."""
     body = body_of(change, desired)
-    if change.code is not Reason.RECREATE_MISSING or change.task_type != "text_embedding":
+    recreated = change.code in (Reason.RECREATE_MISSING, Reason.INTERRUPTED_REPLACE)
+    if not recreated or change.task_type != "text_embedding":
         return body
     settings = dict(body.get("service_settings") or {})
     model = str(settings.get("model_id", ""))
@@ -128,12 +159,13 @@ async def replace(ctx: StepContext, change: PlannedChange, desired: DesiredEndpo
     probe = await prove(ctx, change, desired)
     body = await recreate_body(ctx, change, desired, probe)
     previous = await read_previous(ctx, change)
-    await remove_old(ctx, change)
+    original = await mark_pending(ctx, change, desired, previous)
+    await remove_old(ctx, change, original)
     try:
         await put_new(ctx, change, desired, body)
     except ReconcilerError as error:
-        raise StepFailed(await recover(ctx, change, desired, previous, error)) from None
-    await settle(ctx, change, desired)
+        raise StepFailed(await recover(ctx, change, desired, previous, error, original)) from None
+    await settle(ctx, change, desired)  # its record has no marker: the replace is complete
     return f"replaced ({labels(change)}); the new configuration was proven first"
 
 
@@ -145,9 +177,14 @@ async def delete(ctx: StepContext, change: PlannedChange) -> str:
 
 
 async def adopt(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
-    """No server write: read the endpoint back and record it as ours."""
+    """No server write: read the endpoint back and record it as ours (again: a state-only
+    change, or an interrupted replace that had reached the server, rewrites the record)."""
     live = await ctx.client.get_endpoint(change.task_type, change.inference_id)
     await record(ctx, desired, live)
+    if change.code is Reason.STATE_ONLY:
+        return "recorded in state (no server write)"
+    if change.code is Reason.INTERRUPTED_REPLACE:
+        return "recorded in state: the replace an earlier apply was stopped in is complete"
     return "adopted into state (no server write)"
 
 
@@ -282,22 +319,29 @@ async def recover(
     desired: DesiredEndpoint,
     previous: Previous,
     error: ReconcilerError,
+    original: StateRecord | None,
+    *,
+    forget: bool = True,
 ) -> str:
     """After the old endpoint was deleted and the new one could not be created: restore the
     old one if possible; the failure message says which way it went.
 
     State follows the server: restored, the old record (the old configuration, the same key)
-    stays as it was; missing, the record is removed, so the next plan creates the endpoint
-    from the manifest instead of reporting it as deleted outside reconciler."""
+    is put back as it was before the replace marked it; missing, the record is removed, so
+    the next plan creates the endpoint from the manifest instead of reporting it as deleted
+    outside reconciler (`forget=False`, completing an interrupted replace: the marked record
+    stays, and the next plan names that replace again)."""
     failed = f"could not create the new configuration ({error})"
+    missing = forget_missing if forget else still_missing
     if previous.live is None:
         gone = f"the previous configuration cannot be restored ({previous.why_not})"
-        return f"{failed}; {gone}; {await forget_missing(ctx, change)}"
+        return f"{failed}; {gone}; {await missing(ctx, change)}"
     try:
         await restore(ctx, previous.live, desired)
     except ReconcilerError as again:
         gone = f"restoring the previous one failed too: {again}"
-        return f"{failed}; {gone}; {await forget_missing(ctx, change)}"
+        return f"{failed}; {gone}; {await missing(ctx, change)}"
+    await unmark(ctx, change.inference_id, original)
     return f"{failed}; the previous configuration was restored"
 
 
@@ -313,6 +357,11 @@ async def restore(ctx: StepContext, live: LiveEndpoint, desired: DesiredEndpoint
     )
 
 
+async def still_missing(ctx: StepContext, change: PlannedChange) -> str:
+    """The message's tail when the marked record is kept (nothing to write)."""
+    return "the endpoint is missing — run apply again once the cause is fixed"
+
+
 async def forget_missing(ctx: StepContext, change: PlannedChange) -> str:
     """Remove the state record of an endpoint no longer on the server; the message's tail."""
     missing = "the endpoint is missing — run apply again once the cause is fixed"
@@ -323,9 +372,90 @@ async def forget_missing(ctx: StepContext, change: PlannedChange) -> str:
     return missing
 
 
-async def remove_old(ctx: StepContext, change: PlannedChange) -> None:
-    """Delete the endpoint being replaced, under its live task type."""
-    await delete_endpoint(ctx, change, live_task_type(change))
+async def remove_old(
+    ctx: StepContext, change: PlannedChange, original: StateRecord | None = None
+) -> None:
+    """Delete the endpoint being replaced, under its live task type. Refused (it is still
+    there), the marker goes again; any other failure keeps it: the endpoint may be gone."""
+    try:
+        await delete_endpoint(ctx, change, live_task_type(change))
+    except StepFailed:
+        await unmark(ctx, change.inference_id, original)
+        raise
+
+
+# --- the in-flight marker ---------------------------------------------------------------------
+
+
+async def state_record(ctx: StepContext, inference_id: str) -> StateRecord | None:
+    """The endpoint's record as the plan saw it (the lock holder is the only writer)."""
+    records = ctx.records if ctx.records is not None else await ctx.store.read_all()
+    return records.get(inference_id)
+
+
+async def mark_pending(
+    ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint, previous: Previous
+) -> StateRecord | None:
+    """Record the replace as under way, with what a restore needs, before anything is deleted;
+    returns the record as it was (None: the endpoint is being adopted).
+
+    An endpoint being adopted has no record yet: the marked one is built from the old
+    endpoint (its key assumed to be the manifest's, as an adopt assumes)."""
+    original = await state_record(ctx, change.inference_id)
+    base = original or await new_record(ctx, change, desired, previous.live)
+    kept = previous_body(previous.live) if previous.live is not None else None
+    marker = Pending(action="replace", started_at=ctx.now().isoformat(), previous=kept)
+    await ctx.store.put(dataclasses.replace(base, pending=marker))
+    return original
+
+
+async def unmark(ctx: StepContext, inference_id: str, original: StateRecord | None) -> None:
+    """The record as it was before the replace marked it (none for an adoption)."""
+    if original is None:
+        await ctx.store.delete(inference_id)
+    else:
+        await ctx.store.put(dataclasses.replace(original, pending=None))
+
+
+async def new_record(
+    ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint, live: LiveEndpoint | None
+) -> StateRecord:
+    """A record for an endpoint that had none: the old endpoint as the server holds it."""
+    key_fingerprint = await asyncio.to_thread(fingerprint, secret_of(desired), ctx.salt)
+    return StateRecord(
+        inference_id=change.inference_id,
+        task_type=live.task_type if live is not None else live_task_type(change),
+        owner=ctx.settings.owner,
+        key_fingerprint=key_fingerprint,
+        last_applied=last_applied_spec(desired, live) if live is not None else {},
+        applied_at=ctx.now().isoformat(),
+        commit=ctx.settings.commit,
+        protect=desired.options.protect,
+    )
+
+
+async def marked_previous(
+    ctx: StepContext, original: StateRecord | None, desired: DesiredEndpoint
+) -> Previous:
+    """What the marker of an interrupted replace lets a failed create put back."""
+    pending = original.pending if original is not None else None
+    if original is None or pending is None or pending.previous is None:
+        why = "the interrupted replace kept no copy of it: its api_key changed, or it was gone"
+        return Previous(None, why)
+    key_fingerprint = await asyncio.to_thread(fingerprint, secret_of(desired), ctx.salt)
+    if key_fingerprint != original.key_fingerprint:
+        return Previous(None, "the api_key changed and the old one is not known")
+    return Previous(previous_endpoint(original.inference_id, pending.previous))
+
+
+def previous_body(live: LiveEndpoint) -> dict[str, JSON]:
+    """What the marker keeps of the old endpoint: its GET body and task type (never a key)."""
+    return {"task_type": live.task_type, **live.body}
+
+
+def previous_endpoint(inference_id: str, kept: Mapping[str, JSON]) -> LiveEndpoint:
+    body = {key: value for key, value in kept.items() if key != "task_type"}
+    return LiveEndpoint(inference_id, str(kept.get("task_type")), str(body.get("service")), body)
 
 
 async def delete_endpoint(ctx: StepContext, change: PlannedChange, task_type: str) -> bool:

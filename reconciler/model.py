@@ -19,6 +19,10 @@ JSON = Any
 TASK_TYPES: tuple[str, ...] = ("text_embedding", "completion", "chat_completion")
 """The task types the `openai` service supports (seed docs, reference 2.3)."""
 
+PROBE_PREFIX = "reconcile-probe-"
+"""Temporary endpoints that prove a new configuration before a replace deletes the old one;
+one still on the server after apply ended was left by an apply that was stopped."""
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -118,6 +122,26 @@ class LiveEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """A change apply started on an endpoint and has not finished, kept on its state record.
+
+    A replace writes it before it deletes the endpoint; the record written once the new
+    configuration is on the server (or the old one is put back) has none. A record that still
+    has one when no apply runs means an apply was stopped in between (killed, lost its
+    machine): the next plan names it and the next apply completes it first. Never holds a key.
+    """
+
+    action: str
+    """What was under way: `replace`."""
+    started_at: str
+    previous: Mapping[str, JSON] | None = None
+    """The endpoint as GET showed it just before the delete, without `inference_id` and
+    without a key (`task_type`, `service`, `service_settings`, `task_settings`, ...): what
+    can be put back if the new configuration cannot be created. None when the replace changes
+    the key (the old key is not known, so the old endpoint cannot be restored)."""
+
+
+@dataclass(frozen=True, slots=True)
 class StateRecord:
     """What the reconciler remembers about an endpoint it manages. Never holds a key."""
 
@@ -130,6 +154,8 @@ class StateRecord:
     commit: str | None = None
     protect: bool = False
     """The manifest said `protect: true` when last applied: prune must not delete it either."""
+    pending: Pending | None = None
+    """A replace under way (or stopped midway: see `Pending`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +204,8 @@ class Reason(StrEnum):
     NO_UPDATE_API = "no-update-api"  # key_rotation: update on a server without `_update`
     NOT_OPENAI = "not-openai"  # the live endpoint is another service: never deleted
     PRECONFIGURED = "preconfigured"  # ids starting with `.` belong to the server: never touched
+    INTERRUPTED_REPLACE = "interrupted-replace"  # an apply stopped midway through its replace
+    STATE_ONLY = "state-only"  # a `reconcile:` option state records changed: state write only
 
 
 class FieldOp(StrEnum):
@@ -241,16 +269,22 @@ CHANGING: frozenset[Action] = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Every planned change, in execution order, and when and against what it was planned."""
+    """Every planned change, in execution order, and when and against what it was planned.
+
+    `stray_probes` are the probe endpoints (`PROBE_PREFIX`) found on the server: left by an
+    apply that was stopped (or, while another apply holds the state lock, its own). Plan only
+    lists them; apply removes them once it holds the lock.
+    """
 
     changes: tuple[PlannedChange, ...]
     server_version: str
     created_at: str
+    stray_probes: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
         """Whether applying would write anything (for `--detailed-exitcode`)."""
-        return any(change.action in CHANGING for change in self.changes)
+        return bool(self.stray_probes) or any(c.action in CHANGING for c in self.changes)
 
     @property
     def blocked(self) -> tuple[PlannedChange, ...]:

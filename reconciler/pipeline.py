@@ -214,10 +214,14 @@ async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequ
 
     async with ports.store.lock(command="apply", timeout=request.lock_timeout):
         planned = await compute_plan(manifests, ports, request.options)
-        chosen = _chosen_plan(planned, request.saved)
+        # the probes on the server now, even with a saved plan: these are the ones removed
+        chosen = replace(
+            _chosen_plan(planned, request.saved), stray_probes=planned.plan.stray_probes
+        )
         if not request.confirm(chosen):
             raise UsageError("apply cancelled: nothing was changed")
-        await remove_stray_probes(ports.client, planned.live)  # left by a killed replace
+        # holding the lock, no other apply runs: every probe was left by one that was stopped
+        await remove_stray_probes(ports.client, planned.live)
         outcome = await execute(
             chosen,
             desired={d.inference_id: d for d in planned.desired},
@@ -227,6 +231,7 @@ async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequ
             settings=request.settings,
             now=ports.now,
             progress=request.progress,
+            records=planned.state.records,  # a replace marks its record before the delete
         )
     smoke = await _smoke(ports, planned, outcome, request)
     return ApplyReport(chosen, outcome, tuple(smoke))

@@ -14,12 +14,20 @@ names, then plan again with the answers: requests grow with the destructive chan
 the number of endpoints.
 
 Live endpoints that no manifest declares and that state does not own are not ours: they get no
-planned change at all (preconfigured `.…` endpoints included).
+planned change at all (preconfigured `.…` endpoints included). Probe endpoints a stopped apply
+left behind are listed apart (`Plan.stray_probes`): apply removes them under the state lock.
+
+State records what the manifest says, not only what the server holds: a changed `reconcile:`
+option that state records (`RECORDED_OPTIONS`) is a state write even when the server needs
+none, and a replace an apply was stopped in (`StateRecord.pending`) is named and completed
+first: re-created when the stop fell between its delete and its create, only recorded when the
+new configuration had already reached the server.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +48,7 @@ from reconciler.diff import (
 )
 from reconciler.model import (
     JSON,
+    PROBE_PREFIX,
     Action,
     Capabilities,
     DesiredEndpoint,
@@ -48,6 +57,7 @@ from reconciler.model import (
     InUse,
     KeyRotation,
     LiveEndpoint,
+    Options,
     Plan,
     PlannedChange,
     Reason,
@@ -81,6 +91,13 @@ KEY_CHANGE = FieldChange(path=API_KEY_PATH, sensitive=True)
 """The api_key differs from the one last applied; rendered as "api_key changed (sensitive)"."""
 
 DRIFT = "changed outside reconciler"
+
+RECORDED_OPTIONS: tuple[str, ...] = ("protect",)
+"""The `reconcile:` options (`Options` fields) the state record keeps under the same name:
+prune reads `protect` once the manifest is gone. The others (`key_rotation`, `smoke`,
+`smoke_input`) are read from the manifest only while it exists, so state does not keep them."""
+
+STOPPED = "apply was stopped between delete and create"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +137,17 @@ def plan(
     facts = gather(desired, desired_fingerprints, live, state, in_use)
     decided = (decide(item, caps=capabilities, options=options) for item in facts)
     changes = sorted((change for change in decided if change is not None), key=order_key)
-    return Plan(tuple(changes), server_version=capabilities.version, created_at=created_at)
+    return Plan(
+        tuple(changes),
+        server_version=capabilities.version,
+        created_at=created_at,
+        stray_probes=stray_probes(live),
+    )
+
+
+def stray_probes(live: Iterable[LiveEndpoint]) -> tuple[str, ...]:
+    """The probe endpoints on the server, sorted: no apply leaves one behind unless stopped."""
+    return tuple(sorted(e.inference_id for e in live if e.inference_id.startswith(PROBE_PREFIX)))
 
 
 def gather(
@@ -148,8 +175,10 @@ def gather(
     ]
 
 
-def order_key(change: PlannedChange) -> tuple[int, str]:
-    return ORDER.index(change.action), change.inference_id
+def order_key(change: PlannedChange) -> tuple[int, bool, str]:
+    """`ORDER`, and within an action what completes an interrupted replace first."""
+    resumes = change.code is Reason.INTERRUPTED_REPLACE
+    return ORDER.index(change.action), not resumes, change.inference_id
 
 
 def needs_in_use(plan: Plan) -> tuple[str, ...]:
@@ -196,6 +225,11 @@ def decide_orphan(facts: Facts, *, options: PlanOptions) -> PlannedChange | None
     # ours, but pruning was not asked for: show it, touch nothing
     if not options.prune:
         why = "no manifest declares it; run with prune to delete it"
+        if record.pending is not None and facts.live is None:
+            why = (
+                f"no manifest declares it, and an interrupted replace left it missing from the"
+                f" server ({STOPPED}); run with prune to remove its state record"
+            )
         return _planned(facts, Action.NOOP, Reason.ORPHAN, why)
     # ours and already gone from the server: only the state record goes
     if facts.live is None:
@@ -215,6 +249,12 @@ def decide_create(facts: Facts, *, caps: Capabilities) -> PlannedChange:
         facts.desired.body, task_type=facts.desired.task_type, release=caps.release
     )
     fields = create_fields(spec)
+    # an apply was stopped after its replace deleted the endpoint: finish that replace
+    if facts.record is not None and facts.record.pending is not None:
+        why = f"interrupted replace of {facts.inference_id} ({STOPPED}); will be recreated"
+        return _planned(
+            facts, Action.CREATE, Reason.INTERRUPTED_REPLACE, why, spec=spec, fields=fields
+        )
     # in state but gone: someone deleted it out of band
     if facts.record is not None:
         why = f"in state but missing from the server ({DRIFT}); creating it again"
@@ -260,16 +300,63 @@ def decide_adopt(
 def decide_managed(
     facts: Facts, comparison: Comparison, *, caps: Capabilities, options: PlanOptions
 ) -> PlannedChange:
-    """An endpoint reconciler manages: no-op, update in place, rotate the key, or replace."""
+    """An endpoint reconciler manages: no-op, a state write, update in place, rotate the key,
+    or replace."""
     assert facts.desired is not None and facts.record is not None
-    rotation = options.key_rotation or facts.desired.options.key_rotation
     key_changed = facts.fingerprint not in (None, facts.record.key_fingerprint)
     if key_changed:
         comparison = dataclasses.replace(comparison, changes=(*comparison.changes, KEY_CHANGE))
     fields = comparison.changes
-    # nothing differs: the server already holds the manifest
+    # nothing differs on the server, but state has yet to record it: a state write only
     if not fields:
-        return _planned(facts, Action.NOOP, Reason.UP_TO_DATE, "matches the manifest")
+        return decide_recorded(facts, facts.desired.options, facts.record)
+    change = decide_change(facts, comparison, key_changed, caps=caps, options=options)
+    # an apply was stopped during a replace of it, before the delete: decided as usual
+    if facts.record.pending is not None:
+        note = "; an earlier apply was stopped during a replace of it"
+        return dataclasses.replace(change, reason=change.reason + note)
+    return change
+
+
+def decide_recorded(facts: Facts, wanted: Options, record: StateRecord) -> PlannedChange:
+    """The server holds the manifest: record what state lacks, else nothing to do."""
+    # an interrupted replace had reached the server; only its state write was missing
+    if record.pending is not None:
+        why = (
+            f"interrupted replace of {facts.inference_id} (apply was stopped before recording"
+            " it); the server matches the manifest: recorded in state (no server write)"
+        )
+        return _planned(facts, Action.ADOPT, Reason.INTERRUPTED_REPLACE, why)
+    # a `reconcile:` option state keeps changed (removing `protect: true` must reach prune)
+    if changed := recorded_changes(wanted, record):
+        why = f"{'; '.join(changed)} recorded in state (no server write)"
+        return _planned(facts, Action.ADOPT, Reason.STATE_ONLY, why)
+    # nothing differs: the server already holds the manifest
+    return _planned(facts, Action.NOOP, Reason.UP_TO_DATE, "matches the manifest")
+
+
+def recorded_changes(wanted: Options, record: StateRecord) -> list[str]:
+    """E.g. ["protect: true → false"]: the recorded options the manifest now says otherwise."""
+    changed = []
+    for name in RECORDED_OPTIONS:
+        before, after = getattr(record, name), getattr(wanted, name)
+        if before != after:
+            changed.append(f"{name}: {json.dumps(before)} → {json.dumps(after)}")
+    return changed
+
+
+def decide_change(
+    facts: Facts,
+    comparison: Comparison,
+    key_changed: bool,
+    *,
+    caps: Capabilities,
+    options: PlanOptions,
+) -> PlannedChange:
+    """A managed endpoint that differs from its manifest: update, rotate the key, or replace."""
+    assert facts.desired is not None
+    rotation = options.key_rotation or facts.desired.options.key_rotation
+    fields = comparison.changes
     # the user asked for an in-place rotation the server cannot do
     if key_changed and rotation is KeyRotation.UPDATE and not caps.update_api:
         why = f"api_key changed and key_rotation is update, but {update_note(caps.release)}"

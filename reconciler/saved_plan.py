@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.errors import UsageError
 from reconciler.model import (
+    PROBE_PREFIX,
     Action,
     DesiredEndpoint,
     FieldChange,
@@ -58,10 +59,12 @@ def manifests_digest(desired: Sequence[DesiredEndpoint], nonce: str) -> str:
 
 
 def live_digest(live: Sequence[LiveEndpoint], records: Mapping[str, StateRecord]) -> str:
-    """What the server and the state store held when the plan was made."""
+    """What the server and the state store held when the plan was made (probes left out:
+    apply removes whatever probes it finds, and another apply's come and go)."""
     endpoints = [
         [e.inference_id, e.task_type, e.service, e.body]
         for e in sorted(live, key=lambda e: e.inference_id)
+        if not e.inference_id.startswith(PROBE_PREFIX)
     ]
     state = [
         [r.inference_id, r.task_type, r.owner, r.key_fingerprint, r.last_applied]
@@ -91,6 +94,7 @@ def dump(saved: SavedPlan) -> dict[str, Any]:
         "nonce": saved.nonce,
         "manifests_digest": saved.manifests_digest,
         "live_digest": saved.live_digest,
+        "stray_probes": list(plan.stray_probes),
         "changes": [_dump_change(change) for change in plan.changes],
     }
 
@@ -131,7 +135,12 @@ def read(path: str) -> SavedPlan:
 
 def load(data: Mapping[str, Any]) -> SavedPlan:
     changes = tuple(_load_change(item) for item in data["changes"])
-    plan = Plan(changes, server_version=data["server_version"], created_at=data["created_at"])
+    plan = Plan(
+        changes,
+        server_version=data["server_version"],
+        created_at=data["created_at"],
+        stray_probes=tuple(data.get("stray_probes", ())),
+    )
     return SavedPlan(plan, data["nonce"], data["manifests_digest"], data["live_digest"])
 
 

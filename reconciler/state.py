@@ -43,7 +43,7 @@ from reconciler.lock import (
     atomic_write,
     utc_now,
 )
-from reconciler.model import StateRecord
+from reconciler.model import Pending, StateRecord
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ MAPPINGS: dict[str, Any] = {
         "protect": {"type": "boolean"},
         "applied_at": {"type": "date"},
         "last_applied": {"type": "object", "enabled": False},
+        "pending": {"type": "object", "enabled": False},
         "format": {"type": "integer"},
         "salt": {"type": "keyword", "index": False},
         "id": _KEYWORD,
@@ -111,6 +112,9 @@ def record_to_json(record: StateRecord) -> dict[str, Any]:
         raise ValueError(f"state record for {record.inference_id} holds an api_key")
     data = asdict(record)
     data["last_applied"] = dict(record.last_applied)
+    data.pop("pending")
+    if record.pending is not None:  # absent unless a replace is under way
+        data["pending"] = pending_to_json(record.pending, record.inference_id)
     return {"kind": "endpoint", "format": FORMAT, **data}
 
 
@@ -153,6 +157,29 @@ def record_from_json(data: Mapping[str, Any]) -> StateRecord:
         applied_at=data.get("applied_at") or "",
         commit=data.get("commit"),
         protect=bool(data.get("protect", False)),
+        pending=pending_from_json(data.get("pending")),
+    )
+
+
+def pending_to_json(pending: Pending, inference_id: str) -> dict[str, Any]:
+    """`{"action", "started_at", "previous"}`; refuses a previous body that carries a key."""
+    previous = dict(pending.previous) if pending.previous is not None else None
+    settings = (previous or {}).get("service_settings")
+    if isinstance(settings, Mapping) and "api_key" in settings:
+        raise ValueError(f"the pending {pending.action} of {inference_id} holds an api_key")
+    return {"action": pending.action, "started_at": pending.started_at, "previous": previous}
+
+
+def pending_from_json(data: Any) -> Pending | None:
+    """The marker of a replace under way; one that is not as written reads as none (the next
+    plan then treats a missing endpoint as deleted outside reconciler and creates it again)."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("action"), str):
+        return None
+    previous = data.get("previous")
+    return Pending(
+        action=data["action"],
+        started_at=str(data.get("started_at") or ""),
+        previous=dict(previous) if isinstance(previous, Mapping) else None,
     )
 
 

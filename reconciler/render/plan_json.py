@@ -5,6 +5,7 @@ Format (`format_version` 1), documented in the README:
     {"format_version": 1, "created_at": str, "server_version": str, "has_changes": bool,
      "summary": {"create": n, "update": n, "replace": n, "delete": n, "adopt": n,
                  "no-op": n, "blocked": n},
+     "stray_probes": [inference_id, ...],
      "changes": [{"inference_id", "task_type", "action", "reason", "reason_code", "drift",
                   "adopt", "breaking", "replace_paths": [...],
                   "in_use": {"indexes": [...], "pipelines": [...]}, "origin": "file:line:col",
@@ -12,6 +13,8 @@ Format (`format_version` 1), documented in the README:
                               "computed"}]}]}
 
 A sensitive field never carries values: `before` and `after` are the string "(sensitive)".
+`stray_probes` are probe endpoints (`reconcile-probe-…`) an apply that was stopped left on the
+server; apply removes them (they make `has_changes` true).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "server_version": plan.server_version,
         "has_changes": plan.has_changes,
         "summary": plan.counts(),
+        "stray_probes": list(plan.stray_probes),
         "changes": [change_to_dict(change) for change in plan.changes],
     }
 

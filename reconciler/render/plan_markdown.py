@@ -24,6 +24,13 @@ def render(model: dict[str, Any]) -> str:
         for change in changing:
             lines.extend(_detail(change))
         lines += ["```", "", "</details>"]
+    if model.get("stray_probes"):
+        names = ", ".join(f"`{name}`" for name in model["stray_probes"])
+        lines += [
+            "",
+            f"Stray probe endpoints left by an interrupted apply: {names} (will be"
+            " removed by apply)",
+        ]
     return _bounded("\n".join(lines) + "\n")
 
 

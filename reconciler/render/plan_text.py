@@ -38,9 +38,10 @@ def render(model: dict[str, Any], *, colour: bool = False, show_unchanged: bool 
         if change["action"] == "no-op" and not show_unchanged:
             continue
         lines.extend(_change(change, paint))
-    if len(lines) == 2:
+    if len(lines) == 2 and not model.get("stray_probes"):
         lines.append("  No changes. The server matches the manifests.")
         lines.append("")
+    lines.extend(stray_probe_lines(model))
     lines.append(summary_line(model))
     return "\n".join(lines) + "\n"
 
@@ -51,6 +52,18 @@ def summary_line(model: dict[str, Any]) -> str:
     parts.append(f"{counts.get('blocked', 0)} blocked")
     parts.append(f"{counts.get('no-op', 0)} unchanged")
     return "Plan: " + ", ".join(parts) + "."
+
+
+def stray_probe_lines(model: dict[str, Any]) -> list[str]:
+    """The probe endpoints a stopped apply left on the server (apply removes them)."""
+    probes = model.get("stray_probes") or []
+    if not probes:
+        return []
+    names = ", ".join(probes)
+    return [
+        f"  stray probe endpoints left by an interrupted apply: {names} (will be removed by apply)",
+        "",
+    ]
 
 
 def _verb(action: str) -> str:

@@ -12,12 +12,14 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+import httpx
 import pytest
 
-from reconciler.executor import ApplyOutcome, remove_stray_probes
+from reconciler.executor import ApplyOutcome, ApplySettings, remove_stray_probes
 from reconciler.executor_steps import PROBE_PREFIX
-from reconciler.model import Action, Plan, Reason
-from reconciler.pipeline import PlanResult
+from reconciler.model import Action, Pending, Plan, Reason
+from reconciler.pipeline import ApplyRequest, PlanResult, Ports, apply_changes, load_manifests
+from reconciler.planner import PlanOptions
 from reconciler.sandbox.faults import FaultRule
 from reconciler.secrets import Secret, fingerprint
 from reconciler.state import STATE_INDEX
@@ -704,4 +706,225 @@ async def test_endpoint_deleted_out_of_band_under_a_used_mapping_is_created_agai
         assert outcome.ok, outcome
         settings = (await h.live())["emb"].body["service_settings"]
         assert (settings["dimensions"], settings["similarity"]) == (1536, "dot_product")
+        assert not (await h.plan()).plan.has_changes
+
+
+# --- an apply stopped midway ----------------------------------------------------------------
+
+
+class Stopped(BaseException):
+    """What a `kill -9` leaves of a run: nothing after it happens (no step catches it)."""
+
+
+class StopAfter(httpx.AsyncBaseTransport):
+    """Passes requests on until the first one matching `method` and `path` (a prefix when it
+    ends with `*`) has reached the server; then the run is dead: nothing else gets out, not
+    even what a `finally` would still send."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, method: str, path: str) -> None:
+        self.inner, self.method, self.path = inner, method, path
+        self.fired = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.fired:
+            raise Stopped
+        response = await self.inner.handle_async_request(request)
+        target = request.url.path
+        hit = target.startswith(self.path[:-1]) if self.path.endswith("*") else target == self.path
+        if hit and request.method == self.method:
+            self.fired = True
+            raise Stopped
+        return response
+
+
+async def _stopped_after(h: Harness, method: str, path: str) -> None:
+    """Plan and execute, the run stopped right after `method path` reached the server."""
+    result = await h.plan()
+    inner = h.recorder.inner
+    h.recorder.inner = StopAfter(inner, method, path)
+    try:
+        with pytest.raises((Stopped, BaseExceptionGroup)):
+            await h.execute(result)
+    finally:
+        h.recorder.inner = inner
+
+
+EMB = "/_inference/text_embedding/emb"
+
+
+@pytest.mark.parametrize("backend", ["file", "index"])
+async def test_a_replace_stopped_after_its_delete_is_named_then_completed_first(
+    tmp_path: Path, backend: str
+) -> None:
+    async with harness(tmp_path, backend=backend) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 128}), manifest("chat"))
+        h.write(manifest("emb", settings={"dimensions": 64}), manifest("chat"))
+
+        await _stopped_after(h, "DELETE", EMB)
+
+        assert "emb" not in await h.live()
+        pending = (await h.store.read_all())["emb"].pending
+        assert pending is not None and pending.action == "replace"
+        assert pending.previous is not None
+        assert pending.previous["service_settings"]["dimensions"] == 128
+        assert OLD_KEY not in await _state_text(h, tmp_path)
+        h.write(
+            manifest("emb", settings={"dimensions": 64}),
+            manifest("chat", task={"user": "b"}),
+            manifest("aa-new"),
+        )
+        result = await h.plan()
+        assert [(c.inference_id, c.action, c.code) for c in result.plan.changes] == [
+            ("emb", Action.CREATE, Reason.INTERRUPTED_REPLACE),
+            ("aa-new", Action.CREATE, Reason.CREATE),
+            ("chat", Action.UPDATE, Reason.UPDATE),
+        ]
+        assert result.plan.changes[0].reason == (
+            "interrupted replace of emb (apply was stopped between delete and create);"
+            " will be recreated"
+        )
+        h.recorder.calls.clear()
+
+        outcome = await h.execute(result)
+
+        assert outcome.ok, outcome
+        assert by_id(outcome)["emb"].message == (
+            "created: the replace an earlier apply was stopped in is complete"
+        )
+        writes = h.recorder.writes()
+        assert writes[0] == ("PUT", EMB)  # before anything else is touched
+        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 64
+        assert (await h.store.read_all())["emb"].pending is None
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_a_replace_stopped_after_its_create_is_recorded_without_a_server_write(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 128}))
+        h.write(manifest("emb", settings={"dimensions": 64}))
+
+        await _stopped_after(h, "PUT", EMB)
+
+        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 64
+        assert (await h.store.read_all())["emb"].pending is not None
+        result = await h.plan()
+        assert [(c.action, c.code) for c in result.plan.changes] == [
+            (Action.ADOPT, Reason.INTERRUPTED_REPLACE)
+        ]
+        writes = len(h.recorder.writes())
+
+        outcome = await h.execute(result)
+
+        assert outcome.ok and len(h.recorder.writes()) == writes
+        record = (await h.store.read_all())["emb"]
+        assert record.pending is None
+        assert record.last_applied["service_settings"]["dimensions"] == 64
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_a_probe_left_by_a_stopped_apply_is_listed_by_plan_and_removed_by_apply(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 128}))
+        h.write(manifest("emb", settings={"dimensions": 64}))
+
+        await _stopped_after(h, "PUT", f"/_inference/text_embedding/{PROBE_PREFIX}*")
+
+        probes = [name for name in await h.live() if name.startswith(PROBE_PREFIX)]
+        assert len(probes) == 1
+        assert (await h.store.read_all())["emb"].pending is None  # stopped before the delete
+        planned = await h.plan()
+        assert planned.plan.stray_probes == tuple(probes)
+        assert [c.action for c in planned.plan.changes] == [Action.REPLACE]
+        assert set(await h.live()) == {"emb", *probes}  # plan only lists them
+
+        report = await apply_changes(
+            load_manifests([str(h.folder)]),
+            Ports(client=h.client, store=h.store, env=h.env, now=lambda: NOW),
+            ApplyRequest(options=PlanOptions(), settings=ApplySettings(), smoke="none"),
+        )
+
+        assert report.ok and report.plan.stray_probes == tuple(probes)
+        assert set(await h.live()) == {"emb"}
+        after = await h.plan()
+        assert not after.plan.has_changes and after.plan.stray_probes == ()
+
+
+async def test_an_interrupted_replace_refused_by_the_server_puts_the_old_endpoint_back(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 128}))
+        before = (await h.store.read_all())["emb"]
+        h.write(manifest("emb", settings={"dimensions": 64}))
+        await _stopped_after(h, "DELETE", EMB)
+        refusal = {"error": {"type": "status_exception", "reason": "no room"}, "status": 400}
+        h.app.faults.add(FaultRule(method="PUT", path=EMB, status=400, body=refusal, count=1))
+
+        outcome = await h.execute(await h.plan())
+
+        failed = by_id(outcome)["emb"]
+        assert failed.status == "failed" and "no room" in failed.message
+        assert failed.message.endswith("; the previous configuration was restored")
+        assert (await h.live())["emb"].body["service_settings"]["dimensions"] == 128
+        assert (await h.store.read_all())["emb"] == before  # unmarked, as it was
+        assert actions(await h.plan()) == {"emb": Action.REPLACE}
+
+
+async def test_an_interrupted_replace_that_rotates_the_key_keeps_its_marker_when_refused(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 128}))
+        h.env[KEY_VAR] = NEW_KEY
+        h.write(manifest("emb", settings={"dimensions": 64}))
+        await _stopped_after(h, "DELETE", EMB)
+        assert (await h.store.read_all())["emb"].pending == Pending("replace", NOW.isoformat())
+        h.app.faults.add(FaultRule(method="PUT", path=EMB, status=400, count=1))
+
+        outcome = await h.execute(await h.plan())
+
+        message = by_id(outcome)["emb"].message
+        assert "the previous configuration cannot be restored" in message
+        assert message.endswith(MISSING)
+        assert (await h.store.read_all())["emb"].pending is not None  # still named
+        assert [c.code for c in (await h.plan()).plan.changes] == [Reason.INTERRUPTED_REPLACE]
+        assert (await h.execute(await h.plan())).ok
+        assert not (await h.plan()).plan.has_changes
+
+
+async def test_a_replace_whose_delete_is_refused_clears_its_marker(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", settings={"dimensions": 128}))
+        before = (await h.store.read_all())["emb"]
+        h.write(manifest("emb", settings={"dimensions": 64}))
+        result = await h.plan()
+        pipeline = {"processors": [{"inference": {"model_id": "emb", "input_output": []}}]}
+        assert (await h.raw("PUT", "/_ingest/pipeline/embed", pipeline)).status_code == 200
+
+        outcome = await h.execute(result)
+
+        assert by_id(outcome)["emb"].message.startswith("in use, not deleted:")
+        assert (await h.store.read_all())["emb"] == before
+
+
+async def test_a_protect_change_alone_is_written_to_state_only(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        await _created(h, manifest("emb", reconcile={"protect": True}))
+        assert (await h.store.read_all())["emb"].protect
+        h.write(manifest("emb"))
+        result = await h.plan()
+        assert [(c.action, c.code) for c in result.plan.changes] == [
+            (Action.ADOPT, Reason.STATE_ONLY)
+        ]
+        writes = len(h.recorder.writes())
+
+        outcome = await h.execute(result)
+
+        assert by_id(outcome)["emb"].message == "recorded in state (no server write)"
+        assert len(h.recorder.writes()) == writes
+        assert not (await h.store.read_all())["emb"].protect
         assert not (await h.plan()).plan.has_changes

@@ -25,7 +25,7 @@ from reconciler.client import EsClient
 from reconciler.errors import LockHeldError, StateError
 from reconciler.lock import Lease, LockInfo
 from reconciler.lock_holder import HolderProcess, current_process
-from reconciler.model import StateRecord
+from reconciler.model import Pending, StateRecord
 from reconciler.secrets import Secret, fingerprint
 from reconciler.state import (
     LOCK_ID,
@@ -34,6 +34,8 @@ from reconciler.state import (
     IndexStateStore,
     StateStore,
     open_state_store,
+    record_from_json,
+    record_to_json,
 )
 from reconciler.target import Target
 from tests.fixtures.sandbox import make_sandbox_app
@@ -210,6 +212,44 @@ async def test_a_record_with_a_key_is_refused(store: StateStore, canary_key: str
     with pytest.raises(ValueError, match="api_key"):
         await store.put(leaky)
     assert await store.read_all() == {}
+
+
+PREVIOUS = {
+    "task_type": "text_embedding",
+    "service": "openai",
+    "service_settings": {"model_id": "m", "dimensions": 128, "similarity": "dot_product"},
+}
+
+
+async def test_a_replace_marker_round_trips_and_goes_with_the_next_record(
+    store: StateStore, make_store: StoreFactory
+) -> None:
+    marked = record("a", pending=Pending("replace", "2026-01-01T12:00:00Z", PREVIOUS))
+    await store.put(marked)
+    await store.put(record("b", pending=Pending("replace", "2026-01-01T12:00:00Z", None)))
+    found = await make_store().read_all()
+    assert found["a"] == marked and found["a"].pending is not None
+    assert found["b"].pending == Pending("replace", "2026-01-01T12:00:00Z", None)
+    await store.put(record("a"))
+    assert (await make_store().read_all())["a"].pending is None
+
+
+def test_a_record_without_a_marker_is_stored_as_before() -> None:
+    assert "pending" not in record_to_json(record("a"))
+    marked = record_to_json(record("a", pending=Pending("replace", "t", PREVIOUS)))
+    assert marked["pending"] == {"action": "replace", "started_at": "t", "previous": PREVIOUS}
+
+
+async def test_a_marker_with_a_key_is_refused(store: StateStore, canary_key: str) -> None:
+    leaky = {**PREVIOUS, "service_settings": {"api_key": canary_key}}
+    with pytest.raises(ValueError, match="api_key"):
+        await store.put(record("a", pending=Pending("replace", "t", leaky)))
+    assert await store.read_all() == {}
+
+
+@pytest.mark.parametrize("stored", ["replace", {"started_at": "t"}, {"action": 3}])
+def test_a_marker_not_as_written_reads_as_none(stored: Any) -> None:
+    assert record_from_json({**record_to_json(record("a")), "pending": stored}).pending is None
 
 
 async def test_salt_is_created_once_and_shared(store: StateStore, make_store: StoreFactory) -> None:

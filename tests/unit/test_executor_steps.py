@@ -1,15 +1,19 @@
-"""The pure helpers of the executor's steps: read-back verification, labels, probe ids."""
+"""The pure helpers of the executor's steps: read-back verification, labels, probe ids, the
+in-flight marker's body, and the order of the executor's batches."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from reconciler.executor import batches
 from reconciler.executor_steps import (
     PROBE_PREFIX,
     labels,
     live_task_type,
     mismatches,
+    previous_body,
+    previous_endpoint,
     probe_id,
     related,
     without_server_choices,
@@ -22,6 +26,7 @@ from reconciler.model import (
     Location,
     Options,
     PlannedChange,
+    Reason,
 )
 from reconciler.secrets import Secret
 
@@ -101,3 +106,27 @@ def test_probe_ids_are_valid_inference_ids_and_distinct() -> None:
     ids = {probe_id() for _ in range(50)}
     assert len(ids) == 50
     assert all(ES_ID.fullmatch(i) and i.startswith(PROBE_PREFIX) for i in ids)
+
+
+def test_the_marker_keeps_the_old_endpoint_and_gives_it_back() -> None:
+    old = LiveEndpoint("e", "completion", "openai", {"service": "openai", "task_settings": {}})
+    kept = previous_body(old)
+    assert kept == {"task_type": "completion", "service": "openai", "task_settings": {}}
+    assert previous_endpoint("e", kept) == old
+
+
+def test_what_completes_an_interrupted_replace_runs_in_a_batch_before_the_phases() -> None:
+    def planned(id_: str, action: Action, code: Reason | None = None) -> PlannedChange:
+        return PlannedChange(id_, "completion", action, "why", code=code)
+
+    changes = [
+        planned("a", Action.CREATE),
+        planned("b", Action.CREATE, Reason.INTERRUPTED_REPLACE),
+        planned("c", Action.ADOPT, Reason.INTERRUPTED_REPLACE),
+        planned("d", Action.UPDATE),
+        planned("e", Action.REPLACE),
+        planned("f", Action.DELETE),
+        planned("g", Action.NOOP),
+    ]
+    order = [[change.inference_id for _, change in batch] for batch in batches(changes)]
+    assert order == [["b", "c"], ["a", "d"], ["e"], ["f"]]

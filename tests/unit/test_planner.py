@@ -11,6 +11,7 @@ import pytest
 from reconciler.defaults import capabilities
 from reconciler.diff import last_applied_spec
 from reconciler.model import (
+    PROBE_PREFIX,
     Action,
     DesiredEndpoint,
     FieldChange,
@@ -19,6 +20,7 @@ from reconciler.model import (
     LiveEndpoint,
     Location,
     Options,
+    Pending,
     Plan,
     PlannedChange,
     Reason,
@@ -492,3 +494,107 @@ def test_protect_outlives_the_manifest_prune_is_blocked_by_the_state_record() ->
     change = only(run([], [server], [protected], prune=True))
     assert (change.action, change.code) == (Action.BLOCKED, Reason.PROTECTED)
     assert only(run([], [server], [state], prune=True)).action is Action.DELETE
+
+
+# --- state-only changes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("before", "after"), [(True, False), (False, True)])
+def test_a_protect_change_alone_is_a_state_write(before: bool, after: bool) -> None:
+    item = desired("emb", protect=after)
+    server, state = applied(item)
+    state = dataclasses.replace(state, protect=before)
+    result = run([item], [server], [state])
+    change = only(result)
+    assert (change.action, change.code, change.fields) == (Action.ADOPT, Reason.STATE_ONLY, ())
+    assert change.reason == (
+        f"protect: {str(before).lower()} → {str(after).lower()} recorded in state (no server write)"
+    )
+    assert not change.adopt and change.body is None
+    assert result.has_changes
+
+
+def test_options_state_does_not_keep_are_not_a_change() -> None:
+    item = desired("emb", key_rotation=KeyRotation.RECREATE, smoke=False, smoke_input="hi")
+    server, state = applied(item)
+    assert only(run([item], [server], [state])).action is Action.NOOP
+
+
+def test_a_protect_change_with_a_server_change_is_that_change() -> None:
+    item = desired("emb", body() | {"task_settings": {"user": "new"}})
+    server, state = applied(item, body() | {"task_settings": {"user": "old"}})
+    change = only(run([item], [server], [dataclasses.replace(state, protect=True)]))
+    assert (change.action, change.code) == (Action.UPDATE, Reason.UPDATE)  # records it too
+
+
+# --- interrupted replace ----------------------------------------------------------------------
+
+
+def marked(state: StateRecord, previous: dict[str, Any] | None = None) -> StateRecord:
+    """The record as a replace leaves it just before its delete."""
+    pending = Pending("replace", "2026-01-01T00:00:00Z", previous)
+    return dataclasses.replace(state, pending=pending)
+
+
+def test_a_replace_stopped_between_delete_and_create_is_created_first() -> None:
+    item = desired("zz-emb", body(dimensions=64))
+    server, state = applied(item, body(dimensions=128))
+    previous = {"task_type": "text_embedding", **server.body}
+    others = [desired("aa-new"), desired("mm-new")]
+    result = run([item, *others], [], [marked(state, previous)])
+    first, *rest = result.changes
+    assert (first.inference_id, first.action, first.code) == (
+        "zz-emb",
+        Action.CREATE,
+        Reason.INTERRUPTED_REPLACE,
+    )
+    assert first.reason == (
+        "interrupted replace of zz-emb (apply was stopped between delete and create);"
+        " will be recreated"
+    )
+    assert not first.drift and first.body == body(dimensions=64)
+    assert [c.inference_id for c in rest] == ["aa-new", "mm-new"]
+
+
+def test_a_replace_stopped_after_its_create_is_recorded_only() -> None:
+    item = desired("emb", body(dimensions=64))
+    server = live(item)  # the new configuration reached the server
+    state = applied(item, body(dimensions=128))[1]  # state still holds the old one
+    change = only(run([item], [server], [marked(state)]))
+    assert (change.action, change.code, change.fields) == (
+        Action.ADOPT,
+        Reason.INTERRUPTED_REPLACE,
+        (),
+    )
+    assert change.reason.startswith("interrupted replace of emb (apply was stopped before")
+    assert change.reason.endswith("recorded in state (no server write)")
+
+
+def test_a_replace_stopped_before_its_delete_is_planned_again() -> None:
+    item = desired("emb", body(dimensions=64))
+    server, state = applied(item, body(dimensions=128))
+    change = only(run([item], [server], [marked(state)]))
+    assert (change.action, change.code) == (Action.REPLACE, Reason.REPLACE)
+    assert change.reason.endswith("; an earlier apply was stopped during a replace of it")
+
+
+def test_an_orphan_an_interrupted_replace_left_missing_is_named() -> None:
+    _, state = applied(desired("emb"))
+    change = only(run([], [], [marked(state)]))
+    assert (change.action, change.code) == (Action.NOOP, Reason.ORPHAN)
+    assert "interrupted replace left it missing" in change.reason
+    assert only(run([], [], [marked(state)], prune=True)).code is Reason.FORGET
+
+
+# --- stray probes -----------------------------------------------------------------------------
+
+
+def test_probes_on_the_server_are_listed_not_planned() -> None:
+    item = desired("emb")
+    server, state = applied(item)
+    probes = [live(desired(f"{PROBE_PREFIX}{n}")) for n in ("ab12cd34", "00ff00ff")]
+    result = run([item], [server, *probes], [state])
+    assert result.stray_probes == (f"{PROBE_PREFIX}00ff00ff", f"{PROBE_PREFIX}ab12cd34")
+    assert [c.action for c in result.changes] == [Action.NOOP]
+    assert result.has_changes  # apply removes them
+    assert not run([item], [server], [state]).has_changes
