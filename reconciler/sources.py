@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from reconciler.model import Diagnostic, Location
 
@@ -76,12 +78,26 @@ def not_regular(mode: int) -> str | None:
     return f"not a regular file ({kind})"
 
 
-def read_sources(paths: Iterable[str]) -> ReadResult:
-    """Read every manifest file under `paths`, each at most once, in a stable order."""
+STDIN = "-"
+"""The path that means standard input (a manifest stream piped in: `... | reconcile validate -`)."""
+STDIN_NAME = "<stdin>"
+
+
+def read_sources(paths: Iterable[str], stdin: BinaryIO | None = None) -> ReadResult:
+    """Read every manifest file under `paths`, each at most once, in a stable order; `-`
+    reads the manifests from `stdin` (the process's standard input unless given)."""
     files: list[SourceFile] = []
     problems: list[Diagnostic] = []
     skipped: dict[str, Skipped] = {}
     seen: set[str] = set()
+    paths = list(paths)
+    if STDIN in paths:
+        paths = [p for p in paths if p != STDIN]
+        piped = read_stream(STDIN_NAME, stdin if stdin is not None else sys.stdin.buffer)
+        if isinstance(piped, SourceFile):
+            files.append(piped)
+        else:
+            problems.append(piped)
     for path, outcome in _candidates(paths):
         if isinstance(outcome, Diagnostic):
             problems.append(outcome)
@@ -124,6 +140,19 @@ def read_one(path: str) -> SourceFile | Diagnostic | Skipped:
         except OSError as exc:
             message = f"cannot read file: {exc.strerror or exc}"
             return _problem(path, message, "source.unreadable")
+    return _checked(path, data)
+
+
+def read_stream(name: str, stream: BinaryIO) -> SourceFile | Diagnostic:
+    """Read a manifest stream (standard input) with the same limits as a file."""
+    try:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return _problem(name, f"cannot read: {exc.strerror or exc}", "source.unreadable")
+    return _checked(name, data)
+
+
+def _checked(path: str, data: bytes) -> SourceFile | Diagnostic:
     if len(data) > MAX_FILE_BYTES:
         limit = MAX_FILE_BYTES // (1024 * 1024)
         return _problem(path, f"file is larger than {limit} MiB", "source.too-large")
