@@ -290,6 +290,12 @@ class Plan:
     def blocked(self) -> tuple[PlannedChange, ...]:
         return tuple(change for change in self.changes if change.action is Action.BLOCKED)
 
+    @property
+    def in_sync(self) -> bool:
+        """Whether the server already is as the manifests say: nothing to write and nothing
+        blocked (a blocked change is a difference apply will not make, not an agreement)."""
+        return not self.has_changes and not self.blocked
+
     def counts(self) -> dict[str, int]:
         """Number of changes per action, every action present, in `Action` order."""
         counts = dict.fromkeys((action.value for action in Action), 0)

@@ -3,9 +3,11 @@
 Format (`format_version` 1), documented in the README:
 
     {"format_version": 1, "created_at": str, "server_version": str, "has_changes": bool,
+     "in_sync": bool,
      "summary": {"create": n, "update": n, "replace": n, "delete": n, "adopt": n,
                  "no-op": n, "blocked": n},
      "stray_probes": [inference_id, ...],
+     "blocked": [{"inference_id", "task_type", "reason", "reason_code"}],
      "changes": [{"inference_id", "task_type", "action", "reason", "reason_code", "drift",
                   "adopt", "breaking", "replace_paths": [...],
                   "in_use": {"indexes": [...], "pipelines": [...]}, "origin": "file:line:col",
@@ -14,7 +16,10 @@ Format (`format_version` 1), documented in the README:
 
 A sensitive field never carries values: `before` and `after` are the string "(sensitive)".
 `stray_probes` are probe endpoints (`reconcile-probe-…`) an apply that was stopped left on the
-server; apply removes them (they make `has_changes` true).
+server; apply removes them (they make `has_changes` true). `has_changes`: apply would write
+something; `in_sync`: the target already is as the manifests say — no change and nothing
+blocked (`plan --detailed-exitcode` exits 2 unless `in_sync`); `blocked` repeats the blocked
+changes, the differences apply will not make, for a drift job to report.
 """
 
 from __future__ import annotations
@@ -35,8 +40,18 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "created_at": plan.created_at,
         "server_version": plan.server_version,
         "has_changes": plan.has_changes,
+        "in_sync": plan.in_sync,
         "summary": plan.counts(),
         "stray_probes": list(plan.stray_probes),
+        "blocked": [
+            {
+                "inference_id": change.inference_id,
+                "task_type": change.task_type,
+                "reason": change.reason,
+                "reason_code": change.code.value if change.code else None,
+            }
+            for change in plan.blocked
+        ],
         "changes": [change_to_dict(change) for change in plan.changes],
     }
 

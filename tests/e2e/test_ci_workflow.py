@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,12 @@ def test_apply_on_main_then_the_pull_request_plan_is_empty(runner: Runner) -> No
     assert codes(done) == {"Validate the manifests": 0, "Apply": 0}, done[-1][1].stderr
     assert runner.summary().startswith("### reconcile apply succeeded")
     assert "| `openai-chat` | create | ok |" in runner.summary()
+    assert (
+        "| `openai-embeddings` | text_embedding | ✓ 1 vector of 128 dimensions" in runner.summary()
+    )
+    junit = ET.parse(runner.workdir / "reconcile-junit.xml").getroot()
+    smoke = junit.find("testsuite[@name='reconcile smoke']")
+    assert smoke is not None and smoke.get("tests") == "4" and smoke.get("failures") == "0"
     assert set(runner.endpoints()) == {
         "openai-chat",
         "openai-completion",
