@@ -329,7 +329,13 @@ LockTimeoutOpt = Annotated[
 
 @app.command(epilog=SERVER_ENVIRONMENT)
 def apply(
-    paths: Paths,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="PATH",
+            help="Manifest files or directories (with --plan FILE: default, the plan's own).",
+        ),
+    ] = None,
     target: TargetOpt = None,
     sandbox: SandboxOpt = False,
     ca_cert: CaCertOpt = None,
@@ -374,11 +380,15 @@ def apply(
     """
     from reconciler.flag_checks import check_output_file
 
+    if not paths and plan_file is None:
+        raise typer.BadParameter(
+            "give the manifest paths, or a saved plan with --plan FILE", param_hint="'PATH...'"
+        )
     check_output_file(junit, "--junit")
     from reconciler.commands import ApplyCommand, run_apply
 
     command = ApplyCommand(
-        paths=paths,
+        paths=paths or [],
         connection=_connection(target, sandbox, ca_cert, insecure, state),
         options=_plan_options(owner, prune, allow_disruptive, key_rotation),
         concurrency=concurrency,

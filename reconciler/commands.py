@@ -17,7 +17,7 @@ from typing import Any
 import typer
 
 from reconciler.connect import Connection, open_ports
-from reconciler.errors import ExitCode, ManifestError
+from reconciler.errors import ExitCode, ManifestError, UsageError
 from reconciler.model import Action, Plan
 from reconciler.pipeline import ManifestSet, PlanResult, compute_plan, load_manifests
 from reconciler.planner import PlanOptions
@@ -65,7 +65,7 @@ def run_plan(command: PlanCommand, env: Mapping[str, str]) -> int:
     typer.echo(render_plan(result, command), nl=False, color=command.colour or None)
     _summarize_plan(result, env)
     if command.out:
-        save_plan(command.out, result)
+        save_plan(command.out, result, command.paths)
     if command.detailed_exitcode and not result.plan.in_sync:
         return ExitCode.CHANGES
     return ExitCode.OK
@@ -98,7 +98,7 @@ def render_plan(result: PlanResult, command: PlanCommand) -> str:
     return render_text(model, colour=command.colour, show_unchanged=command.show_unchanged)
 
 
-def save_plan(path: str, result: PlanResult) -> None:
+def save_plan(path: str, result: PlanResult, paths: list[str]) -> None:
     from reconciler import saved_plan
 
     nonce = saved_plan.new_nonce()
@@ -107,6 +107,7 @@ def save_plan(path: str, result: PlanResult) -> None:
         nonce=nonce,
         manifests_digest=saved_plan.manifests_digest(result.desired, nonce),
         live_digest=saved_plan.live_digest(result.live, result.state.records),
+        paths=tuple(paths),
     )
     saved_plan.write(path, saved)
 
@@ -135,8 +136,16 @@ class ApplyCommand:
 def run_apply(command: ApplyCommand, env: Mapping[str, str]) -> int:
     from reconciler.render import apply_report
 
-    manifests = valid_manifests(command.paths, allow_empty=command.allow_empty)
-    report = asyncio.run(_apply(command, manifests, env))
+    saved = _saved(command.plan_file)
+    paths = command.paths or (list(saved.paths) if saved is not None else [])
+    if not paths:
+        raise UsageError(
+            f"the saved plan {command.plan_file} records no manifest paths: give them"
+            if saved is not None
+            else "apply needs the manifest paths (PATH...), or a saved plan (--plan FILE)"
+        )
+    manifests = valid_manifests(paths, allow_empty=command.allow_empty)
+    report = asyncio.run(_apply(command, manifests, env, saved))
     model = apply_report.report_to_dict(report)
     if command.output_format == "json":
         typer.echo(apply_report.as_json(model), nl=False)
@@ -160,7 +169,9 @@ def _report_apply_to_ci(command: ApplyCommand, model: Any, env: Mapping[str, str
     append_step_summary(env, apply_report.as_markdown(model))
 
 
-async def _apply(command: ApplyCommand, manifests: ManifestSet, env: Mapping[str, str]) -> Any:
+async def _apply(
+    command: ApplyCommand, manifests: ManifestSet, env: Mapping[str, str], saved: Any
+) -> Any:
     from reconciler.executor import ApplySettings
     from reconciler.pipeline import ApplyRequest, apply_changes
 
@@ -173,7 +184,7 @@ async def _apply(command: ApplyCommand, manifests: ManifestSet, env: Mapping[str
             allow_disruptive=command.options.allow_disruptive,
             commit=current_commit(env),
         ),
-        saved=_saved(command.plan_file),
+        saved=saved,
         lock_timeout=command.lock_timeout,
         smoke=command.smoke,
         confirm=partial(_confirm, command, progress),

@@ -45,6 +45,9 @@ class SavedPlan:
     nonce: str
     manifests_digest: str
     live_digest: str
+    paths: tuple[str, ...] = ()
+    """The manifest paths the plan was made from, as given: `apply --plan FILE` reads them
+    when it is given no PATH (and the manifests digest proves they still say the same)."""
 
 
 def manifests_digest(desired: Sequence[DesiredEndpoint], nonce: str) -> str:
@@ -94,6 +97,7 @@ def dump(saved: SavedPlan) -> dict[str, Any]:
         "nonce": saved.nonce,
         "manifests_digest": saved.manifests_digest,
         "live_digest": saved.live_digest,
+        "manifest_paths": list(saved.paths),
         "stray_probes": list(plan.stray_probes),
         "changes": [_dump_change(change) for change in plan.changes],
     }
@@ -141,7 +145,8 @@ def load(data: Mapping[str, Any]) -> SavedPlan:
         created_at=data["created_at"],
         stray_probes=tuple(data.get("stray_probes", ())),
     )
-    return SavedPlan(plan, data["nonce"], data["manifests_digest"], data["live_digest"])
+    paths = tuple(str(p) for p in data.get("manifest_paths") or ())
+    return SavedPlan(plan, data["nonce"], data["manifests_digest"], data["live_digest"], paths)
 
 
 def _load_change(item: Mapping[str, Any]) -> PlannedChange:

@@ -171,3 +171,44 @@ def test_the_json_plan_lists_blocked_changes_even_when_empty(cli: Cli, tmp_path:
     plan = cli.plan_json(str(folder))
     assert plan["in_sync"] is True and plan["has_changes"] is False
     assert json.dumps(plan).count(KEY) == 0
+
+
+# --- apply --plan FILE needs no PATH ----------------------------------------------------------
+
+
+def test_a_saved_plan_applies_without_paths(cli: Cli, tmp_path: Path) -> None:
+    folder = folder_with(tmp_path, ("c", completion("c")))
+    saved = tmp_path / "plan.json"
+    assert cli("plan", str(folder), "--out", str(saved))[0] == 0
+    assert json.loads(saved.read_text())["manifest_paths"] == [str(folder)]
+    code, out, err = cli("apply", "--plan", str(saved), "--yes", "--detailed-exitcode")
+    assert code == 2, out + err
+    assert cli("plan", str(folder), "--detailed-exitcode")[0] == 0
+
+
+def test_a_saved_plan_without_paths_is_refused_once_its_manifests_changed(
+    cli: Cli, tmp_path: Path
+) -> None:
+    folder = folder_with(tmp_path, ("c", completion("c")))
+    saved = tmp_path / "plan.json"
+    assert cli("plan", str(folder), "--out", str(saved))[0] == 0
+    write_manifest(folder, "c", completion("c", user="someone-else"))
+    code, _out, err = cli("apply", "--plan", str(saved), "--yes")
+    assert code == 1
+    assert "the saved plan is stale: the manifests or their keys changed since" in err
+    with cli.es() as es:
+        live = es.get("/_inference/_all").json()["endpoints"]
+    assert "c" not in {e["inference_id"] for e in live}
+
+
+def test_a_saved_plan_without_paths_is_refused_once_the_server_changed(
+    cli: Cli, tmp_path: Path
+) -> None:
+    folder = folder_with(tmp_path, ("c", completion("c")))
+    saved = tmp_path / "plan.json"
+    assert cli("plan", str(folder), "--out", str(saved))[0] == 0
+    other = folder_with(tmp_path / "other", ("d", completion("d")))
+    assert cli("apply", str(other), "--yes", "--smoke", "none")[0] == 0  # the state moved on
+    code, _out, err = cli("apply", "--plan", str(saved), "--yes")
+    assert code == 1
+    assert "the saved plan is stale: the server or the state changed since" in err
