@@ -76,7 +76,8 @@ def _duplicate_ids(documents: Iterable[Document]) -> list[Diagnostic]:
         where = document.source_map.locate(("inference_id",))
         if inference_id in first_seen:
             first = first_seen[inference_id]
-            message = f"duplicate inference_id `{inference_id}` (first declared at {first})"
+            shown = inference_id if len(inference_id) <= 80 else inference_id[:77] + "..."
+            message = f"duplicate inference_id `{shown}` (first declared at {first})"
             problems.append(Diagnostic(where, "$.inference_id", message, "manifest.duplicate-id"))
         else:
             first_seen[inference_id] = where

@@ -4,6 +4,11 @@ PyYAML builds a node tree with line and column marks; we convert it ourselves so
 (a) refuse duplicate keys, which PyYAML silently resolves to the last one, (b) bound alias
 expansion ("billion laughs") and nesting depth, and (c) record a source map from each JSON path
 to its file:line:column. Every problem is a Diagnostic; nothing here raises for bad input.
+
+An integer beyond the 64-bit range (no Elasticsearch setting reads one: its widest integer is a
+Java `long`) is kept as a `WideInt`, which compares as just past that range, so the schema
+refuses it wherever it stands, and prints as the text written, so no code ever has to turn a
+huge number into digits (Python refuses to for more than 4300 of them).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 import yaml
 
 from reconciler.model import JSON, DesiredEndpoint, Diagnostic, KeyRotation, Location, Options
+from reconciler.schema_compile import LONG_MAX, LONG_MIN, WideInt
 from reconciler.secrets import SecretRef, parse_reference
 from reconciler.sources import SourceFile
 
@@ -214,7 +220,9 @@ class _Converter:
 
     def _scalar(self, node: yaml.Node, path: Path) -> JSON:
         tag = node.tag
-        if tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
+        if tag == _TAG + "int":
+            return _integer(node)
+        if tag in (_TAG + "float", _TAG + "bool", _TAG + "null"):
             return _SCALARS.construct_object(node)
         if tag in _STRING_TAGS:
             return str(node.value)
@@ -223,6 +231,32 @@ class _Converter:
 
     def _diagnostic(self, node: yaml.Node, path: Path, message: str, rule: str) -> Diagnostic:
         return Diagnostic(Location(self.file, *_mark(node)), json_path(path), message, rule)
+
+
+MAX_INT_DIGITS = 100
+"""Significant digits beyond which an integer literal is out of the `long` range in any base
+(binary needs 64); such a literal is not converted at all: PyYAML's sexagesimal conversion
+(`1:30:00`) is quadratic in the number of parts."""
+
+
+def _integer(node: yaml.Node) -> int:
+    """A YAML 1.1 integer (decimal, 0x, 0o/0, 0b, sexagesimal); `WideInt` beyond 64 bits."""
+    text = str(node.value)
+    if len(_significant(text)) > MAX_INT_DIGITS:
+        return WideInt(text)
+    try:
+        value: int = _SCALARS.construct_object(node)
+    except ValueError:  # zero-padded past the 4300 digits Python converts (int_max_str_digits)
+        return WideInt(text)
+    return value if LONG_MIN <= value <= LONG_MAX else WideInt(text)
+
+
+def _significant(text: str) -> str:
+    """The digits of an integer literal that carry its size: no sign, `_`, base prefix or 0s."""
+    digits = text.replace("_", "").lstrip("+-")
+    if digits[:2] in ("0x", "0b", "0o"):
+        digits = digits[2:]
+    return digits.lstrip("0")
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.model import TASK_TYPES
 from reconciler.schema_compile import (
+    INT_MAX,
+    INT_MIN,
+    LONG_MAX,
+    LONG_MIN,
     Check,
+    WideInt,
     compile_schema,
     ecma_pattern,
     is_strict_int,
@@ -69,7 +74,9 @@ def validate_document(doc: object) -> list[SchemaIssue]:
     checked_as = task_type if _is_task_type(task_type) else TASK_TYPES[0]
     issues: list[SchemaIssue] = []
     if not _is_valid(checked_as)(doc):
-        issues = [i for e in _validator(checked_as).iter_errors(doc) for i in _translate(e, doc)]
+        tame = _tame(doc)
+        errors = _drop_implied(list(_validator(checked_as).iter_errors(tame)))
+        issues = [i for e in errors for i in _translate(e, tame)]
     issues.extend(i for rule in RULES for i in rule(doc))
     return _finish(issues, doc)
 
@@ -145,6 +152,27 @@ def _is_valid(task_type: str) -> Check:
 
 def _task_schema(task_type: str) -> dict[str, Any]:
     return _load(f"{SERVICE}.{task_type}.schema.json")
+
+
+def _tame(value: Any) -> Any:
+    """`value` with every integer beyond the 64-bit range as a `WideInt` (a copy only if needed).
+
+    The manifest parser already does this; documents built in Python may hold any int, and
+    jsonschema writes the instance into its messages.
+    """
+    if isinstance(value, dict):
+        tamed = {key: _tame(item) for key, item in value.items()}
+        return value if all(tamed[k] is value[k] for k in value) else tamed
+    if isinstance(value, list):
+        items = [_tame(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if (
+        is_strict_int(value)
+        and not isinstance(value, WideInt)
+        and not LONG_MIN <= value <= LONG_MAX
+    ):
+        return WideInt(_show_int(value), negative=value < 0)
+    return value
 
 
 # --- where keys are allowed (for "did you mean" and "only allowed for") ----------------------
@@ -225,9 +253,29 @@ def _show(value: object) -> str:
         return "null"
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        return _show_int(value)
+    if isinstance(value, float):
         return str(value)
     return _a(value)
+
+
+def _show_int(value: int) -> str:
+    """An integer's digits, shortened when long; never fails on a huge one.
+
+    Python refuses to write an int of more than `sys.get_int_max_str_digits()` digits (4300 by
+    default); the manifest parser already replaces such literals, but documents may come from
+    elsewhere.
+    """
+    try:
+        text = str(value)  # the parser's stand-in for a too-wide literal prints its own text
+    except ValueError:
+        sign = "negative, " if value < 0 else ""
+        return f"<{sign}about {int(value.bit_length() * 0.30103) + 1} digits>"
+    digits = text.lstrip("-")
+    if len(text) <= 40 or not digits.isdigit():
+        return text
+    return f"{text[:20]}... ({len(digits)} digits)"
 
 
 def _got(value: object) -> str:
@@ -264,10 +312,29 @@ def _strategy_of(doc: Doc) -> str | None:
 Handler = Callable[["ValidationError", Path_, Doc], Iterator[SchemaIssue]]
 
 
+def _is_type_bound(error: ValidationError) -> bool:
+    """A failed `minimum`/`maximum` of a field node that carries its Java type's bound."""
+    return error.validator in ("minimum", "maximum") and "x-java-type" in error.schema
+
+
+def _drop_implied(errors: list[ValidationError]) -> list[ValidationError]:
+    """Drop a field's Java-type range error when a stricter rule at the same path also failed.
+
+    `max_chunk_size: 3000000000` under `sentence` breaks both `≤ 2147483647` (the field) and
+    `20–300` (the strategy); the second says all there is to say.
+    """
+    paths = [tuple(e.absolute_path) for e in errors]
+    return [
+        e
+        for e, path in zip(errors, paths, strict=True)
+        if not (_is_type_bound(e) and paths.count(path) > 1)
+    ]
+
+
 def _translate(error: ValidationError, doc: Doc) -> Iterator[SchemaIssue]:
     path: Path_ = tuple(error.absolute_path)
     if "api_key" in path and error.validator != "required":
-        yield _secret_issue(path, error.instance)
+        yield _secret_issue(path, error.instance, error)
         return
     keyword = str(error.validator)
     if "propertyNames" in error.absolute_schema_path:
@@ -275,12 +342,20 @@ def _translate(error: ValidationError, doc: Doc) -> Iterator[SchemaIssue]:
     yield from _HANDLERS.get(keyword, _on_other)(error, path, doc)
 
 
-def _secret_issue(path: Path_, value: object) -> SchemaIssue:
+def _secret_issue(path: Path_, value: object, error: ValidationError) -> SchemaIssue:
     if value == "":
         return SchemaIssue(path, "api_key is empty; give a ${VAR} reference", "schema.empty")
     if isinstance(value, dict | list) or value is None:
         message = f"api_key must be a ${{VAR}} reference (a string), got {_a(value)}"
         return SchemaIssue(path, message, "schema.type")
+    pattern = error.schema.get("pattern")
+    if error.validator == "maxLength" and pattern and ecma_pattern(pattern).search(str(value)):
+        # A well-formed reference with an absurd variable name; a literal key is reported as one.
+        message = (
+            f"api_key reference is too long: expected at most {error.validator_value} "
+            f"characters, got {len(str(value))}"
+        )
+        return SchemaIssue(path, message, "schema.too-long")
     return SchemaIssue(path, API_KEY_LITERAL, "secret.literal-api-key")
 
 
@@ -370,7 +445,7 @@ def _on_enum(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIs
             f"; write it in lower case (`{value.lower()}`): Elasticsearch stores it lower-case, "
             "so any other spelling would show as a difference on every plan"
         )
-    else:
+    elif isinstance(value, str):
         message += _suggest(value, options)
     yield SchemaIssue(path, message, "schema.enum")
 
@@ -396,6 +471,9 @@ def _on_range(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaI
         bounds = f"from {low} to {high}"
     else:
         bounds = f"≥ {low}" if low is not None else f"≤ {high}"
+    java = error.schema.get("x-java-type")
+    if java and error.validator == "maximum":
+        bounds += f" (Elasticsearch reads `{path[-1]}` as a Java {java})"
     message = f"expected an integer {bounds}, got {_show(error.instance)}"
     strategy = _strategy_of(doc) if path[:1] == ("chunking_settings",) else None
     if strategy:
@@ -405,6 +483,17 @@ def _on_range(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaI
 
 def _on_min_length(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     yield SchemaIssue(path, "expected a non-empty string", "schema.empty")
+
+
+def _on_max_length(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
+    limit, length = error.validator_value, len(error.instance)
+    message = f"expected at most {limit} characters, got {length}"
+    if path == ("inference_id",):
+        message += (
+            " (Elasticsearch stores the endpoint as document `model_<inference_id>`, and a "
+            "document id longer than 512 bytes is refused when the endpoint is stored)"
+        )
+    yield SchemaIssue(path, message, "schema.too-long")
 
 
 def _on_min_items(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
@@ -439,6 +528,13 @@ def _on_not(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIss
 
 
 def _on_property_names(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
+    if error.validator == "maxLength":
+        message = (
+            f"names here must be at most {error.validator_value} characters, "
+            f"got {_show(error.instance)} ({len(error.instance)} characters)"
+        )
+        yield SchemaIssue(path, message, "schema.too-long")
+        return
     message = f"names here must be non-empty strings, got {_got(error.instance)}"
     yield SchemaIssue(path, message, "schema.key")
 
@@ -459,6 +555,7 @@ _HANDLERS: dict[str, Handler] = {
     "minimum": _on_range,
     "maximum": _on_range,
     "minLength": _on_min_length,
+    "maxLength": _on_max_length,
     "minItems": _on_min_items,
     "pattern": _on_pattern,
     "format": _on_format,
@@ -471,13 +568,18 @@ _HANDLERS: dict[str, Handler] = {
 
 
 def rule_overlap_max(doc: Doc) -> Iterator[SchemaIssue]:
-    """word chunking: `overlap` ≤ `max_chunk_size` // 2 (seed 002; reference 2.6)."""
+    """word chunking: `overlap` ≤ `max_chunk_size` // 2 (`WordBoundaryChunkingSettings.fromMap`:
+    `extractRequiredPositiveIntegerLessThanOrEqualToMax(..., maxChunkSize / 2, ...)`)."""
     chunking = doc.get("chunking_settings")
     if doc.get("task_type") != "text_embedding" or not isinstance(chunking, dict):
         return
     size, overlap = chunking.get("max_chunk_size"), chunking.get("overlap")
     word = chunking.get("strategy") == "word"
-    if word and is_strict_int(size) and is_strict_int(overlap) and overlap > size // 2:
+    if not (word and is_strict_int(size) and is_strict_int(overlap)):
+        return
+    if not (INT_MIN <= size <= INT_MAX and INT_MIN <= overlap <= INT_MAX):
+        return  # Elasticsearch refuses the type first ("cannot be converted to a [Integer]")
+    if overlap > size // 2:
         message = f"`overlap` must be at most half of `max_chunk_size` ({size // 2}), got {overlap}"
         yield SchemaIssue(("chunking_settings", "overlap"), message, "rule.overlap-max")
 

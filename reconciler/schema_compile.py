@@ -7,7 +7,8 @@ compile time, so the two can never silently disagree; a differential test holds 
 
 The keyword semantics both paths share live here too: integers are strict (no `1.0`, no
 `true`), `pattern` follows ECMA-262 (`$` is the very end), and the `uri-reference` format
-approximates what java.net.URI accepts (Elasticsearch's only check on `url`).
+approximates what java.net.URI accepts (Elasticsearch's only check on `url`). So does `WideInt`,
+the stand-in for an integer beyond the 64-bit range (the manifest parser makes them).
 """
 
 from __future__ import annotations
@@ -45,6 +46,43 @@ class UnsupportedKeywordError(ValueError):
 
 
 # --- keyword semantics shared with the jsonschema path --------------------------------------
+
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+"""Java's `Integer.MIN_VALUE` and `Integer.MAX_VALUE`."""
+LONG_MIN = -(2**63)
+LONG_MAX = 2**63 - 1
+"""Java's `Long.MIN_VALUE` and `Long.MAX_VALUE`: the widest integers Elasticsearch parses."""
+
+
+class WideInt(int):
+    """An integer outside the Java `long` range, kept as the text that was written.
+
+    Its value is `LONG_MAX + 1` (or `LONG_MIN - 1` when negative), so every bound in the schemas
+    (at most `LONG_MAX`) refuses it wherever it stands; `str()` gives the written text, shortened
+    when long, so no message ever converts a huge number to digits (Python refuses to beyond
+    `sys.get_int_max_str_digits()`, 4300 by default, and jsonschema puts the value in its
+    messages).
+    """
+
+    text: str
+
+    def __new__(cls, text: str, negative: bool | None = None) -> WideInt:
+        if negative is None:
+            negative = text.lstrip().startswith("-")
+        self = super().__new__(cls, LONG_MIN - 1 if negative else LONG_MAX + 1)
+        self.text = text
+        return self
+
+    def __reduce__(self) -> tuple[type[WideInt], tuple[str, bool]]:
+        return WideInt, (self.text, self < 0)
+
+    def __str__(self) -> str:
+        if len(self.text) <= 40:
+            return self.text
+        return f"{self.text[:20]}... ({len(self.text)} characters)"
+
+    __repr__ = __str__
 
 
 def is_strict_int(value: object) -> TypeGuard[int]:
@@ -194,6 +232,10 @@ def _min_length(value: Any, schema: Mapping[str, Any]) -> Check:
     return lambda x: not isinstance(x, str) or len(x) >= value
 
 
+def _max_length(value: Any, schema: Mapping[str, Any]) -> Check:
+    return lambda x: not isinstance(x, str) or len(x) <= value
+
+
 def _minimum(value: Any, schema: Mapping[str, Any]) -> Check:
     return lambda x: not is_number(x) or x >= value
 
@@ -280,6 +322,7 @@ _BUILDERS: Mapping[str, Callable[[Any, Mapping[str, Any]], Check]] = {
     "enum": _enum,
     "pattern": _pattern,
     "minLength": _min_length,
+    "maxLength": _max_length,
     "minimum": _minimum,
     "maximum": _maximum,
     "required": _required,

@@ -17,12 +17,12 @@ from typing import Any
 
 from reconciler.model import TASK_TYPES
 from reconciler.schema_fields import (
+    DOCS,
     DRAFT,
     FIELDS,
     ID_PREFIX,
     NO_DEFAULT,
-    REF,
-    SEED,
+    OPENAI,
     SERVICE,
     STRATEGIES,
     TASK_SINCE,
@@ -53,8 +53,9 @@ def _constraints(f: Field, task_type: str) -> dict[str, Any]:
         ("pattern", f.pattern),
         ("patternErrorMessage", f.pattern_message),
         ("minLength", f.min_length),
+        ("maxLength", f.max_length),
         ("minimum", f.minimum),
-        ("maximum", f.maximum),
+        ("maximum", f.upper),
     )
     node.update({k: v for k, v in pairs if v is not None})
     node.update(f.extra)
@@ -69,6 +70,8 @@ def _node(f: Field, task_type: str) -> dict[str, Any]:
     node.update(_constraints(f, task_type))
     if f.since:
         node["x-since"] = f.since
+    if f.java:
+        node["x-java-type"] = f.java
     node["x-source"] = f.source
     if f.type == "object" and "additionalProperties" not in f.extra:
         node.update(_object_body(f.path, task_type))
@@ -145,7 +148,7 @@ def build_task_schema(task_type: str) -> dict[str, Any]:
             "`reconcile` block (never sent)."
         ),
         "x-since": TASK_SINCE[task_type],
-        "x-source": f"{SEED}; {REF} §2.1–2.6, §11",
+        "x-source": f"{DOCS}; {OPENAI}OpenAiService.java (parseRequestConfig, createModel)",
         "type": "object",
     }
     root.update(_object_body("", task_type))

@@ -244,6 +244,96 @@ CASES: dict[str, tuple[str | bytes, int, str, str]] = {
         "string",
     ),
     "45-deep-nesting": ("a: " + "[" * 5000 + "]" * 5000 + "\n", 1, "$", "nesting"),
+    # bounds: every integer to its Java type, every string to a length (47-62)
+    "47-dimensions-beyond-64-bit": (
+        emb("  dimensions: 99999999999999999999999999999999\n"),
+        7,
+        "$.service_settings.dimensions",
+        "from 1 to 2147483647",
+    ),
+    "48-dimensions-int-max-plus-one": (
+        emb("  dimensions: 2147483648\n"),
+        7,
+        "$.service_settings.dimensions",
+        "Java int",
+    ),
+    "49-max-input-tokens-int-max-plus-one": (
+        comp("  max_input_tokens: 2147483648\n"),
+        7,
+        "$.service_settings.max_input_tokens",
+        "2147483647",
+    ),
+    "50-requests-per-minute-long-max-plus-one": (
+        emb("  rate_limit:\n    requests_per_minute: 9223372036854775808\n"),
+        8,
+        "$.service_settings.rate_limit.requests_per_minute",
+        "9223372036854775807",
+    ),
+    "51-max-chunk-size-int-max-plus-one": (
+        emb("chunking_settings:\n  max_chunk_size: 2147483648\n"),
+        8,
+        "$.chunking_settings.max_chunk_size",
+        "2147483647",
+    ),
+    "52-overlap-int-max-plus-one": (
+        emb("chunking_settings:\n  strategy: word\n  max_chunk_size: 100\n  overlap: 2147483648\n"),
+        10,
+        "$.chunking_settings.overlap",
+        "2147483647",
+    ),
+    "53-sentence-overlap-int-max-plus-one": (
+        emb(
+            "chunking_settings:\n  strategy: sentence\n  max_chunk_size: 100\n"
+            "  sentence_overlap: 2147483648\n"
+        ),
+        10,
+        "$.chunking_settings.sentence_overlap",
+        "`0` or `1`",
+    ),
+    "54-integer-too-long-to-read": (
+        emb("  dimensions: " + "9" * 5000 + "\n"),
+        7,
+        "$.service_settings.dimensions",
+        "(5000 characters)",
+    ),
+    "55-inference-id-one-past-limit": (emb(id="a" * 507), 1, "$.inference_id", "at most 506"),
+    "56-inference-id-1mib": (emb(id="a" * 2**20), 1, "$.inference_id", "512 bytes"),
+    "57-model-id-too-long": (
+        emb(model="m" * 1025),
+        6,
+        "$.service_settings.model_id",
+        "at most 1024 characters, got 1025",
+    ),
+    "58-url-too-long": (
+        emb("  url: https://example.com/" + "u" * 8173 + "\n"),
+        7,
+        "$.service_settings.url",
+        "at most 8192 characters, got 8193",
+    ),
+    "59-user-1mib": (
+        emb("task_settings:\n  user: " + "u" * 2**20 + "\n"),
+        8,
+        "$.task_settings.user",
+        "at most 1024 characters",
+    ),
+    "60-header-value-too-long": (
+        comp("task_settings:\n  headers:\n    X-Team: " + "v" * 8193 + "\n"),
+        9,
+        "$.task_settings.headers.X-Team",
+        "at most 8192 characters",
+    ),
+    "61-smoke-input-too-long": (
+        emb("reconcile:\n  smoke:\n    input: " + "i" * 4097 + "\n"),
+        9,
+        "$.reconcile.smoke.input",
+        "at most 4096 characters",
+    ),
+    "62-hex-integer-beyond-64-bit": (
+        emb("  max_input_tokens: 0x" + "f" * 17 + "\n"),
+        7,
+        "$.service_settings.max_input_tokens",
+        "0xfffffffffffffffff",
+    ),
 }
 
 

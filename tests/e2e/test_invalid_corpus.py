@@ -82,3 +82,41 @@ def test_every_problem_in_a_set_is_reported_at_once(capsys: pytest.CaptureFixtur
         "$.service_settings.dimensions",
         "$.service_settings.model_id",
     }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "54-integer-too-long-to-read",
+        "56-inference-id-1mib",
+        "59-user-1mib",
+        "60-header-value-too-long",
+    ],
+)
+def test_huge_values_are_located_without_being_echoed(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = CORPUS / case
+    assert (folder / "manifest.yaml").stat().st_size > 4096
+    assert run(["validate", str(folder)]) == 1
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert len(out.out) < 1000, out.out[:2000]
+
+
+def test_every_bounded_field_has_a_one_past_the_limit_case() -> None:
+    paths = {json.loads((CORPUS / c / "expected.json").read_text())["path"] for c in CASES}
+    assert paths >= {
+        "$.inference_id",
+        "$.service_settings.dimensions",
+        "$.service_settings.max_input_tokens",
+        "$.service_settings.rate_limit.requests_per_minute",
+        "$.service_settings.model_id",
+        "$.service_settings.url",
+        "$.task_settings.user",
+        "$.task_settings.headers.X-Team",
+        "$.chunking_settings.max_chunk_size",
+        "$.chunking_settings.overlap",
+        "$.chunking_settings.sentence_overlap",
+        "$.reconcile.smoke.input",
+    }

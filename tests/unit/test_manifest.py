@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import time
 
+from reconciler.checks import check_document
 from reconciler.manifest import desired_endpoint, json_path, parse
 from reconciler.model import KeyRotation
+from reconciler.schema_compile import LONG_MAX, LONG_MIN, WideInt
 from reconciler.secrets import SecretRef
 from reconciler.sources import SourceFile
 
@@ -116,3 +120,65 @@ def test_desired_endpoint_strips_key_path_parameters_and_options() -> None:
     assert desired.options.key_rotation is KeyRotation.RECREATE
     assert desired.options.smoke_input == "hello"
     assert str(desired.origin) == "m.yaml:1:15"
+
+
+# --- integers beyond 64 bits ------------------------------------------------------------------
+
+
+def test_integers_in_the_long_range_are_plain_ints() -> None:
+    text = "a: 9223372036854775807\nb: -9223372036854775808\nc: 0x7fff_ffff_ffff_ffff\nd: 1:30\n"
+    (doc,) = _parse(text).documents
+    assert doc.data == {"a": LONG_MAX, "b": LONG_MIN, "c": LONG_MAX, "d": 90}
+    assert all(type(v) is int for v in doc.data.values())
+
+
+def test_integers_beyond_the_long_range_keep_their_text() -> None:
+    text = (
+        "a: 9223372036854775808\nb: -9223372036854775809\nc: 99999999999999999999999999999999\n"
+        "d: 0x1_0000_0000_0000_0000\ne: 0b" + "1" * 65 + "\n"
+    )
+    (doc,) = _parse(text).documents
+    data = doc.data
+    assert all(isinstance(v, WideInt) for v in data.values())
+    assert data["a"] == LONG_MAX + 1 and data["b"] == LONG_MIN - 1 and data["d"] > LONG_MAX
+    assert str(data["a"]) == "9223372036854775808" and str(data["b"]) == "-9223372036854775809"
+    assert str(data["c"]) == "99999999999999999999999999999999"
+    assert str(data["d"]) == "0x1_0000_0000_0000_0000"
+
+
+def test_an_integer_python_cannot_convert_is_not_a_crash() -> None:
+    # 5000 digits is over Python's int_max_str_digits (4300): int() raises ValueError
+    (doc,) = _parse("a: " + "9" * 5000 + "\n").documents
+    assert isinstance(doc.data["a"], WideInt)
+    assert str(doc.data["a"]) == "99999999999999999999... (5000 characters)"
+    (doc,) = _parse("a: -" + "9" * 5000 + "\n").documents
+    assert doc.data["a"] < LONG_MIN
+
+
+def test_huge_hex_and_sexagesimal_literals_are_not_converted() -> None:
+    started = time.process_time()
+    text = "a: 0x" + "f" * 1_000_000 + "\nb: 1" + ":59" * 300_000 + "\n"
+    (doc,) = _parse(text).documents
+    assert time.process_time() - started < 5
+    assert all(isinstance(v, WideInt) for v in doc.data.values())
+
+
+def test_zero_padding_does_not_make_a_small_integer_wide() -> None:
+    (doc,) = _parse("a: 0x" + "0" * 500 + "ff\nb: 1" + "_" * 500 + "0\n").documents
+    assert doc.data == {"a": 255, "b": 10}
+
+
+def test_wide_ints_survive_copy_and_pickle() -> None:
+    (doc,) = _parse("a: -99999999999999999999999\n").documents
+    for twin in (copy.deepcopy(doc.data["a"]), pickle.loads(pickle.dumps(doc.data["a"]))):
+        assert isinstance(twin, WideInt) and twin == doc.data["a"]
+        assert str(twin) == "-99999999999999999999999"
+
+
+def test_a_wide_integer_is_a_located_schema_error() -> None:
+    text = MANIFEST.replace("requests_per_minute: 10", "requests_per_minute: 1" + "0" * 30)
+    (doc,) = _parse(text).documents
+    (problem,) = check_document(doc)
+    assert (str(problem.location), problem.rule) == ("m.yaml:8:26", "schema.range")
+    assert problem.path == "$.service_settings.rate_limit.requests_per_minute"
+    assert problem.message.endswith("got 1" + "0" * 30)

@@ -20,6 +20,8 @@ from reconciler.schema_compile import UnsupportedKeywordError, compile_schema, j
 from tests.conftest import CANARY_KEY
 
 Doc = dict[Any, Any]
+INT_MAX = 2_147_483_647  # Java Integer.MAX_VALUE
+LONG = 9_223_372_036_854_775_807  # Java Long.MAX_VALUE
 
 
 def make(task_type: object = "text_embedding", **top: Any) -> Doc:
@@ -115,12 +117,38 @@ VALID: list[tuple[str, Doc]] = [
     ("relative url (ES accepts it)", settings_(url="not-a-url")),
     ("inference_id with dots", make(inference_id="a.b-c_d9")),
     ("one-character inference_id", make(inference_id="a")),
-    ("long inference_id (no limit)", make(inference_id="a" * 300)),
+    ("long inference_id", make(inference_id="a" * 300)),
     ("empty rate_limit", settings_(rate_limit={})),
     ("empty task settings", make(task_settings={})),
     ("empty reconcile block", make(reconcile={})),
     ("smoke disabled", make(reconcile={"smoke": {"enabled": False}})),
     ("api key variable with digits", settings_(api_key="${KEY_2}")),
+    # bounds: the largest value of each field passes (one more fails: see INVALID)
+    ("dimensions at the int maximum", settings_(dimensions=INT_MAX)),
+    ("max_input_tokens at the int maximum", settings_(max_input_tokens=INT_MAX)),
+    (
+        "max_input_tokens at the int maximum, completion",
+        settings_("completion", max_input_tokens=INT_MAX),
+    ),
+    (
+        "requests_per_minute at the long maximum",
+        settings_(rate_limit={"requests_per_minute": LONG}),
+    ),
+    ("inference_id at 506 (`model_` + id is 512 bytes)", make(inference_id="a" * 506)),
+    ("model_id at 1024", settings_(model_id="m" * 1024)),
+    ("organization_id at 1024", settings_(organization_id="o" * 1024)),
+    ("url at 8192", settings_(url="https://h/" + "u" * 8182)),
+    ("user at 1024", make(task_settings={"user": "u" * 1024})),
+    (
+        "header name at 1024 and value at 8192",
+        make("chat_completion", task_settings={"headers": {"n" * 1024: "v" * 8192}}),
+    ),
+    (
+        "separator at 1024",
+        chunking(strategy="recursive", max_chunk_size=100, separators=["s" * 1024]),
+    ),
+    ("smoke input at 4096", make(reconcile={"smoke": {"input": "i" * 4096}})),
+    ("api_key reference at 256", settings_(api_key="${" + "K" * 253 + "}")),
 ]
 
 
@@ -262,14 +290,14 @@ INVALID: list[Case] = [
         settings_(dimensions=0),
         ("service_settings", "dimensions"),
         "schema.range",
-        "expected an integer ≥ 1, got 0",
+        "expected an integer from 1 to 2147483647, got 0",
     ),
     (
         "dimensions negative",
         settings_(dimensions=-3),
         ("service_settings", "dimensions"),
         "schema.range",
-        "≥ 1, got -3",
+        "from 1 to 2147483647, got -3",
     ),
     (
         "dimensions string",
@@ -341,7 +369,7 @@ INVALID: list[Case] = [
         settings_(max_input_tokens=0),
         ("service_settings", "max_input_tokens"),
         "schema.range",
-        "≥ 1, got 0",
+        "from 1 to 2147483647, got 0",
     ),
     (
         "url not a string",
@@ -377,7 +405,7 @@ INVALID: list[Case] = [
         settings_(rate_limit={"requests_per_minute": 0}),
         ("service_settings", "rate_limit", "requests_per_minute"),
         "schema.range",
-        "≥ 1, got 0",
+        "from 1 to 9223372036854775807, got 0",
     ),
     (
         "rate limit string",
@@ -797,6 +825,172 @@ INVALID: list[Case] = [
         "it belongs under `service_settings`",
     ),
     ("non-string key", {**make(), 1: "x"}, ("1",), "schema.unknown-key", "unknown key `1`"),
+    # bounds: one past the largest value of each field
+    (
+        "dimensions one past the int maximum",
+        settings_(dimensions=INT_MAX + 1),
+        ("service_settings", "dimensions"),
+        "schema.range",
+        "expected an integer from 1 to 2147483647 (Elasticsearch reads `dimensions` as a Java "
+        "int), got 2147483648",
+    ),
+    (
+        "dimensions beyond 64 bits",
+        settings_(dimensions=10**32),
+        ("service_settings", "dimensions"),
+        "schema.range",
+        "got 100000000000000000000000000000000",
+    ),
+    (
+        "dimensions of 5000 digits",
+        settings_(dimensions=10**5000),
+        ("service_settings", "dimensions"),
+        "schema.range",
+        "got <about 5001 digits>",
+    ),
+    (
+        "max_input_tokens one past the int maximum",
+        settings_(max_input_tokens=INT_MAX + 1),
+        ("service_settings", "max_input_tokens"),
+        "schema.range",
+        "from 1 to 2147483647 (Elasticsearch reads `max_input_tokens` as a Java int)",
+    ),
+    (
+        "max_input_tokens one past the int maximum, chat_completion",
+        settings_("chat_completion", max_input_tokens=INT_MAX + 1),
+        ("service_settings", "max_input_tokens"),
+        "schema.range",
+        "got 2147483648",
+    ),
+    (
+        "requests_per_minute one past the long maximum",
+        settings_(rate_limit={"requests_per_minute": LONG + 1}),
+        ("service_settings", "rate_limit", "requests_per_minute"),
+        "schema.range",
+        "expected an integer from 1 to 9223372036854775807 (Elasticsearch reads "
+        "`requests_per_minute` as a Java long), got 9223372036854775808",
+    ),
+    (
+        "sentence max_chunk_size beyond int: only the strategy's range is reported",
+        chunking(strategy="sentence", max_chunk_size=INT_MAX + 1),
+        ("chunking_settings", "max_chunk_size"),
+        "schema.range",
+        "expected an integer from 20 to 300, got 2147483648 (chunking strategy `sentence`)",
+    ),
+    (
+        "word max_chunk_size far beyond int",
+        chunking(strategy="word", max_chunk_size=-(10**40), overlap=1),
+        ("chunking_settings", "max_chunk_size"),
+        "schema.range",
+        "from 10 to 300, got -1000000000000000000... (41 digits)",
+    ),
+    (
+        "word overlap one past the int maximum",
+        chunking(strategy="word", max_chunk_size=100, overlap=INT_MAX + 1),
+        ("chunking_settings", "overlap"),
+        "schema.range",
+        "expected an integer ≤ 2147483647 (Elasticsearch reads `overlap` as a Java int), "
+        "got 2147483648 (chunking strategy `word`)",
+    ),
+    (
+        "sentence_overlap one past the int maximum",
+        chunking(strategy="sentence", max_chunk_size=100, sentence_overlap=INT_MAX + 1),
+        ("chunking_settings", "sentence_overlap"),
+        "schema.enum",
+        "expected `0` or `1`, got 2147483648",
+    ),
+    (
+        "inference_id one past the limit",
+        make(inference_id="a" * 507),
+        ("inference_id",),
+        "schema.too-long",
+        "expected at most 506 characters, got 507 (Elasticsearch stores the endpoint as "
+        "document `model_<inference_id>`, and a document id longer than 512 bytes is refused",
+    ),
+    (
+        "inference_id of 1 MiB",
+        make(inference_id="a" * 2**20),
+        ("inference_id",),
+        "schema.too-long",
+        "expected at most 506 characters, got 1048576",
+    ),
+    (
+        "model_id one past the limit",
+        settings_(model_id="m" * 1025),
+        ("service_settings", "model_id"),
+        "schema.too-long",
+        "expected at most 1024 characters, got 1025",
+    ),
+    (
+        "model_id of 1 MiB",
+        settings_(model_id="m" * 2**20),
+        ("service_settings", "model_id"),
+        "schema.too-long",
+        "got 1048576",
+    ),
+    (
+        "organization_id one past the limit",
+        settings_(organization_id="o" * 1025),
+        ("service_settings", "organization_id"),
+        "schema.too-long",
+        "at most 1024 characters, got 1025",
+    ),
+    (
+        "url one past the limit",
+        settings_(url="https://h/" + "u" * 8183),
+        ("service_settings", "url"),
+        "schema.too-long",
+        "expected at most 8192 characters, got 8193",
+    ),
+    (
+        "user one past the limit",
+        make(task_settings={"user": "u" * 1025}),
+        ("task_settings", "user"),
+        "schema.too-long",
+        "at most 1024 characters, got 1025",
+    ),
+    (
+        "header value one past the limit",
+        make("chat_completion", task_settings={"headers": {"X-Team": "v" * 8193}}),
+        ("task_settings", "headers", "X-Team"),
+        "schema.too-long",
+        "expected at most 8192 characters, got 8193",
+    ),
+    (
+        "header name one past the limit",
+        make("chat_completion", task_settings={"headers": {"n" * 1025: "v"}}),
+        ("task_settings", "headers"),
+        "schema.too-long",
+        "names here must be at most 1024 characters",
+    ),
+    (
+        "separator one past the limit",
+        chunking(strategy="recursive", max_chunk_size=100, separators=["\n", "s" * 1025]),
+        ("chunking_settings", "separators", 1),
+        "schema.too-long",
+        "at most 1024 characters, got 1025",
+    ),
+    (
+        "smoke input one past the limit",
+        make(reconcile={"smoke": {"input": "i" * 4097}}),
+        ("reconcile", "smoke", "input"),
+        "schema.too-long",
+        "at most 4096 characters, got 4097",
+    ),
+    (
+        "api_key reference one past the limit",
+        settings_(api_key="${" + "K" * 254 + "}"),
+        ("service_settings", "api_key"),
+        "schema.too-long",
+        "api_key reference is too long: expected at most 256 characters, got 257",
+    ),
+    (
+        "a long literal api_key is reported as a literal, not as long",
+        settings_(api_key="sk-" + "x" * 300),
+        ("service_settings", "api_key"),
+        "secret.literal-api-key",
+        "${VAR}",
+    ),
     # reconcile block
     (
         "protect not a boolean",
@@ -874,6 +1068,65 @@ def test_unknown_task_type_still_checks_the_rest() -> None:
         (("service_settings", "dimensions"), "schema.range"),
         (("task_type",), "schema.task-type"),
     ]
+
+
+# --- bounds -------------------------------------------------------------------------------
+
+
+def test_a_java_type_bound_gives_way_to_a_stricter_rule_at_the_same_path() -> None:
+    # 3e9 breaks both `≤ 2147483647` (the field) and `20–300` (sentence): one message, the latter
+    issue = only(chunking(strategy="sentence", max_chunk_size=3_000_000_000))
+    assert "from 20 to 300" in issue.message and "Java" not in issue.message
+    # without a strategy there is nothing stricter: the Java bound is reported, and the missing
+    # strategy at its own path
+    assert pairs(chunking(max_chunk_size=3_000_000_000)) == [
+        (("chunking_settings",), "schema.required"),
+        (("chunking_settings", "max_chunk_size"), "schema.range"),
+    ]
+
+
+def test_no_did_you_mean_for_numbers() -> None:
+    issue = only(chunking(strategy="sentence", max_chunk_size=100, sentence_overlap=2**31))
+    assert "did you mean" not in issue.message
+
+
+def test_overlap_beyond_int_is_a_range_error_not_an_overlap_error() -> None:
+    # Elasticsearch refuses the type first ("cannot be converted to a [Integer]")
+    doc = chunking(strategy="word", max_chunk_size=100, overlap=10**30)
+    assert pairs(doc) == [(("chunking_settings", "overlap"), "schema.range")]
+
+
+@pytest.mark.parametrize(
+    "value", [10**5000, -(10**5000), 2**20000], ids=["1e5000", "-1e5000", "2^20000"]
+)
+def test_integers_of_any_size_anywhere_never_crash_and_are_not_echoed(value: int) -> None:
+    doc = make(
+        inference_id=value,
+        service_settings={"api_key": "${K}", "model_id": value, "dimensions": value},
+        task_settings={"headers": {"X": value}},
+        chunking_settings={"strategy": "word", "max_chunk_size": value, "overlap": value},
+        reconcile={"smoke": {"input": value}},
+    )
+    issues = validate_document(doc)
+    assert len(issues) >= 6
+    assert all(len(i.message) < 300 for i in issues), issues
+
+
+def test_wide_ints_from_the_parser_show_the_text_written() -> None:
+    from reconciler.schema_compile import WideInt
+
+    issue = only(settings_(dimensions=WideInt("0x" + "f" * 30)))
+    assert issue.message.endswith("got 0xffffffffffffffffffffffffffffff")
+    issue = only(settings_(dimensions=WideInt("9" * 5000)))
+    assert issue.message.endswith("got 99999999999999999999... (5000 characters)")
+    assert only(settings_(dimensions=WideInt("-" + "9" * 30))).message.endswith("9" * 30)
+
+
+def test_huge_strings_are_not_echoed() -> None:
+    doc = make(inference_id="A" * 2**20, service_settings={"api_key": "${K}", "model_id": "m"})
+    issues = validate_document(doc)
+    assert {i.rule for i in issues} == {"schema.inference-id", "schema.too-long"}
+    assert all(len(i.message) < 400 for i in issues), issues
 
 
 def test_every_issue_is_reported_sorted_and_once() -> None:
@@ -1026,7 +1279,9 @@ def test_package_init_does_not_import_schema() -> None:
 
 
 def jsonschema_valid(doc: Doc, task_type: str) -> bool:
-    return not list(schema._validator(task_type).iter_errors(doc))
+    # _tame: jsonschema writes the instance into its messages, which Python refuses for an int
+    # of more than 4300 digits (validate_document tames the same way)
+    return not list(schema._validator(task_type).iter_errors(schema._tame(doc)))
 
 
 def envelope_valid(doc: object) -> bool:
@@ -1034,7 +1289,8 @@ def envelope_valid(doc: object) -> bool:
 
     per_task = schema._validator("completion")
     cls = validators.extend(type(per_task))  # same keywords, types and formats
-    return cls(manifest_schema(), format_checker=per_task.format_checker).is_valid(doc)
+    checker = cls(manifest_schema(), format_checker=per_task.format_checker)
+    return checker.is_valid(schema._tame(doc))
 
 
 CORPUS: list[Doc] = [d for _, d in VALID] + [c[1] for c in INVALID]
@@ -1080,8 +1336,11 @@ SCALARS = st.one_of(
             "plaintext",
             "_all",
             "abc\n",
+            "a" * 507,
+            "x" * 1025,
         ]
     ),
+    st.sampled_from([INT_MAX, INT_MAX + 1, LONG, LONG + 1, -LONG - 2, 10**40, 10**300]),
 )
 VALUES = st.recursive(
     SCALARS,

@@ -8,6 +8,7 @@ every documented restriction is enforced; every documented example validates.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,16 @@ from jsonschema import Draft202012Validator
 from reconciler import schemagen
 from reconciler.model import TASK_TYPES
 from reconciler.schema import validate_document
-from reconciler.schema_fields import FIELDS, NO_DEFAULT, STRATEGIES, Field
+from reconciler.schema_fields import (
+    DOC_ID_MAX_BYTES,
+    DOC_ID_PREFIX,
+    FIELDS,
+    INFERENCE_ID_MAX_LENGTH,
+    JAVA_MAX,
+    NO_DEFAULT,
+    STRATEGIES,
+    Field,
+)
 from reconciler.secrets import REFERENCE
 from tests.unit import seeddocs
 from tests.unit.seeddocs import DocField
@@ -143,6 +153,67 @@ def test_every_closed_object_rejects_unknown_keys() -> None:
         walk(task_schema(task_type), task_type)
 
 
+def nodes(node: Any, where: str = "$") -> list[tuple[str, dict[str, Any]]]:
+    """Every subschema with where it is, through properties, items, additionalProperties,
+    propertyNames and the chunking branches."""
+    found = [(where, node)] if isinstance(node, dict) else []
+    if not isinstance(node, dict):
+        return found
+    for name, sub in node.get("properties", {}).items():
+        found += nodes(sub, f"{where}.{name}")
+    for key in ("items", "additionalProperties", "propertyNames"):
+        found += nodes(node.get(key), f"{where}<{key}>")
+    for index, rule in enumerate(node.get("allOf", [])):
+        found += nodes(rule.get("then"), f"{where}<allOf {index}>")
+    return found
+
+
+@pytest.mark.parametrize("task_type", TASK_TYPES)
+def test_every_integer_is_bounded_by_its_java_type(task_type: str) -> None:
+    integers = [(w, n) for w, n in nodes(task_schema(task_type)) if n.get("type") == "integer"]
+    assert integers
+    for where, node in integers:
+        assert node["x-java-type"] in JAVA_MAX, where
+        assert node["maximum"] <= JAVA_MAX[node["x-java-type"]], where
+
+
+def test_java_types_are_the_upstream_ones() -> None:
+    java = {f.path: f.java for f in FIELDS if f.type == "integer"}
+    assert java == {
+        "service_settings.dimensions": "int",
+        "service_settings.max_input_tokens": "int",
+        "service_settings.rate_limit.requests_per_minute": "long",
+        "chunking_settings.max_chunk_size": "int",
+        "chunking_settings.overlap": "int",
+        "chunking_settings.sentence_overlap": "int",
+    }
+    assert JAVA_MAX == {"int": 2**31 - 1, "long": 2**63 - 1}
+
+
+@pytest.mark.parametrize("task_type", TASK_TYPES)
+def test_every_free_string_has_a_maximum_length(task_type: str) -> None:
+    strings = [(w, n) for w, n in nodes(task_schema(task_type)) if n.get("type") == "string"]
+    assert len(strings) >= 8
+    for where, node in strings:
+        assert "maxLength" in node or "enum" in node, where
+
+
+def test_the_inference_id_limit_is_the_document_id_limit() -> None:
+    assert DOC_ID_PREFIX == "model_" and DOC_ID_MAX_BYTES == 512
+    assert INFERENCE_ID_MAX_LENGTH == 506
+    for task_type in TASK_TYPES:
+        node = lookup(task_schema(task_type), ("inference_id",))
+        assert node is not None and node["maxLength"] == INFERENCE_ID_MAX_LENGTH
+        assert "DocWriteRequest.java" in node["x-source"] and "Model.java" in node["x-source"]
+        assert "No length limit" not in node["description"]
+
+
+@pytest.mark.parametrize("row", [f for f in FIELDS if f.java], ids=lambda f: f.path)
+def test_bounded_integers_cite_the_upstream_class(row: Field) -> None:
+    assert "elastic/elasticsearch x-pack/plugin/inference/" in row.source
+    assert "ServiceUtils.java" in row.source or "ChunkingSettings.java" in row.source
+
+
 # --- the table ------------------------------------------------------------------------------
 
 DOCUMENTED = {".".join(f.path) for _, f in DOC_FIELDS}
@@ -184,10 +255,23 @@ def test_newer_strategies_carry_x_since(strategy: str, since: str) -> None:
     assert branch(strategy)["x-since"] == since
 
 
-def test_task_restrictions_cite_the_reference() -> None:
+def test_task_restrictions_cite_the_upstream_class() -> None:
+    # chunking_settings: OpenAiService reads it for text_embedding only; dimensions and
+    # similarity: only OpenAiEmbeddingsServiceSettings reads them
     for row in FIELDS:
         if row.task_types != TASK_TYPES and row.parent in ("", "service_settings"):
-            assert "§2.1" in row.source, row.path
+            assert "elastic/elasticsearch" in row.source, row.path
+            assert (
+                "OpenAiService.java" in row.source
+                or "OpenAiEmbeddingsServiceSettings.java" in row.source
+            ), row.path
+
+
+def test_no_citation_points_outside_the_repository() -> None:
+    # x-source ships in the wheel: it names public pages and upstream source files only
+    outside = re.compile(r"§\s*\d|seeds/|\breference/[\w-]+\.md|DESIGN\.md|\.\./shared")
+    for name, text in schemagen.generate().items():
+        assert not outside.search(text), name
 
 
 # --- derivation from the seed documents -----------------------------------------------------
@@ -205,7 +289,7 @@ def test_documented_field_is_in_the_schema(item: tuple[str, DocField]) -> None:
     assert tasks, f"{'.'.join(f.path)} is documented but in no schema"
     for task_type in set(f.task_types or TASK_TYPES) - set(tasks):
         row = table_row(f.path)
-        assert task_type not in row.task_types and "§2" in row.source
+        assert task_type not in row.task_types and "elastic/elasticsearch" in row.source
 
 
 @pytest.mark.parametrize("item", DOC_FIELDS, ids=field_id)
@@ -293,14 +377,14 @@ def test_half_of_max_chunk_size_is_enforced() -> None:
 
 def test_server_requires_what_the_seed_calls_optional() -> None:
     # Documented deviation: the seed lists max_chunk_size/overlap as optional with defaults,
-    # but Elasticsearch requires them once a strategy is chosen (reference §2.6).
+    # but Elasticsearch requires them once a strategy is chosen (each strategy's fromMap).
     assert branch("sentence")["required"] == ["max_chunk_size"]
     assert branch("word")["required"] == ["max_chunk_size", "overlap"]
     assert branch("recursive")["required"] == ["max_chunk_size"]
     assert "required" not in branch("none")
     for s in STRATEGIES:
         if s.keys:
-            assert "§2.6" in s.source
+            assert "ChunkingSettings.java (fromMap)" in s.source
 
 
 def test_every_seed_field_was_parsed() -> None:
