@@ -5,6 +5,12 @@ PyYAML builds a node tree with line and column marks; we convert it ourselves so
 expansion ("billion laughs") and nesting depth, and (c) record a source map from each JSON path
 to its file:line:column. Every problem is a Diagnostic; nothing here raises for bad input.
 
+Plain scalars are resolved by the YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-
+resolution), as editors (yaml-language-server) and JSON Schema tools (check-jsonschema) read
+them, not by PyYAML's YAML 1.1 rules: `yes`, `no`, `on`, `off`, `y`, `n` are strings, `1_024`
+and `0b101` and `1:30` are strings, `0o17` is octal, `010` is ten. One file, one meaning,
+whichever tool reads it. libyaml still parses (its speed is kept); only the resolver changes.
+
 An integer beyond the 64-bit range (no Elasticsearch setting reads one: its widest integer is a
 Java `long`) is kept as a `WideInt`, which compares as just past that range, so the schema
 refuses it wherever it stands, and prints as the text written, so no code ever has to turn a
@@ -16,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -26,9 +32,35 @@ from reconciler.secrets import SecretRef, parse_reference
 from reconciler.sources import SourceFile
 
 try:  # libyaml is an order of magnitude faster; pure Python is the fallback
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+CORE_SCHEMA: tuple[tuple[str, str, str], ...] = (
+    ("null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+.0123456789",
+    ),
+)
+"""The YAML 1.2.2 core schema's tag resolution: (tag, regular expression, first characters)."""
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """libyaml's parser with the YAML 1.2 core schema's resolver instead of YAML 1.1's."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+for _tag, _pattern, _first in CORE_SCHEMA:
+    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+# merge keys (`<<: *defaults`) are not in the core schema but every YAML tool reads them
+_Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 Path = tuple[str | int, ...]
 
@@ -240,13 +272,19 @@ MAX_INT_DIGITS = 100
 
 
 def _integer(node: yaml.Node) -> int:
-    """A YAML 1.1 integer (decimal, 0x, 0o/0, 0b, sexagesimal); `WideInt` beyond 64 bits."""
+    """A YAML 1.2 core integer (decimal, `0o` octal, `0x` hex); `WideInt` beyond 64 bits.
+
+    An explicit `!!int` on text the core schema would not resolve (`!!int 1_000`) is refused
+    by Python's `int` and kept as a `WideInt` of its text: the schema then reports it."""
     text = str(node.value)
     if len(_significant(text)) > MAX_INT_DIGITS:
         return WideInt(text)
     try:
-        value: int = _SCALARS.construct_object(node)
-    except ValueError:  # zero-padded past the 4300 digits Python converts (int_max_str_digits)
+        if text[:2] in ("0o", "0x"):
+            value = int(text[2:], 8 if text[1] == "o" else 16)
+        else:
+            value = int(text, 10)
+    except ValueError:  # not a core-schema integer, or past int_max_str_digits
         return WideInt(text)
     return value if LONG_MIN <= value <= LONG_MAX else WideInt(text)
 
