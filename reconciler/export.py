@@ -51,11 +51,13 @@ from reconciler.diff import compare, normalize_desired, normalize_live, uses_leg
 from reconciler.errors import ExitCode, UsageError
 from reconciler.lock import atomic_write
 from reconciler.model import LiveEndpoint
+from reconciler.schema_fields import SCHEMA_HOME
 
 Spec = dict[str, Any]
 SCHEMA_FILE = Path("schemas") / "manifest.schema.json"
-FALLBACK_SCHEMA_REF = "../schemas/manifest.schema.json"
-"""Where the examples keep the schema relative to their manifests (`reconcile schema`)."""
+FALLBACK_SCHEMA_REF = SCHEMA_HOME + "manifest.schema.json"
+"""The published manifest schema, for a folder with no `schemas/manifest.schema.json` above
+it (a repository of the user's own, where `../schemas/…` would point at nothing)."""
 ORDER = ("inference_id", "task_type", "service", "service_settings", "task_settings")
 SETTINGS_ORDER = ("api_key", "model_id", "url", "organization_id", "dimensions", "similarity")
 

@@ -23,7 +23,10 @@ from reconciler.schema_compile import INT_MAX, LONG_MAX
 from reconciler.secrets import REFERENCE
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-ID_PREFIX = "urn:reconciler:schemas:v1:"
+SCHEMA_HOME = "https://raw.githubusercontent.com/es-inference-reconciler/es-inference-reconciler/main/schemas/"
+"""Where the committed `schemas/` folder is published: each schema's `$id` is its own URL
+there, so an editor outside this repository can point its modeline at it."""
+ID_PREFIX = SCHEMA_HOME
 SERVICE = "openai"
 EMBEDDING = ("text_embedding",)
 INFERENCE_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?$"

@@ -35,7 +35,8 @@ MANIFEST_FILE = "manifest.schema.json"
 
 
 def schema_id(name: str) -> str:
-    return ID_PREFIX + name
+    """The schema's published URL (its file name under the schemas folder)."""
+    return f"{ID_PREFIX}{name}.schema.json"
 
 
 def task_file(task_type: str) -> str:
