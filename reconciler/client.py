@@ -6,8 +6,9 @@ One boundary for errors: every non-2xx answer and every transport failure become
 target's credentials in every form (`Target.secrets`), every key it sent, whole, encoded or in
 fragments of 8+ characters (`secrets.Redactor`); `redact` offers the same to callers.
 Temporary failures (429, 5xx, transport) are retried for idempotent calls; the endpoint
-create PUT is not, since a failed PUT may have created the endpoint anyway (reference 3):
-`put_endpoint_safely` reads back before trying again.
+create PUT is not, since a failed PUT may have created the endpoint anyway (ES
+`TransportPutInferenceModelAction` stores it after an upstream validation call the client may
+have given up on): `put_endpoint_safely` reads back before trying again.
 
 Keys travel as `Secret`s and are revealed only while a request is built: the Authorization
 header in `_SecretAuth`, the `api_key` in `_with_key`. Nothing here logs a header or a body.
@@ -199,7 +200,9 @@ class EsClient:
     ) -> LiveEndpoint:
         """Create an endpoint (never retried: see `put_endpoint_safely`).
 
-        `timeout` is sent only to servers that know it (8.19+, 9.1+; reference 14).
+        `timeout` is sent only to servers that know it (8.19+, 9.1+:
+        `TransportVersions.INFERENCE_ADD_TIMEOUT_PUT_ENDPOINT_8_19`); older ones refuse an
+        unrecognized parameter with 400 (`BaseRestHandler`).
         """
         params = {"timeout": timeout} if timeout and (await self.info()).has_put_timeout else {}
         path = _path("_inference", task_type, inference_id)
@@ -251,7 +254,8 @@ class EsClient:
         body: Mapping[str, JSON],
         api_key: Secret | None = None,
     ) -> LiveEndpoint:
-        """`PUT _inference/{task_type}/{id}/_update` (8.17+; task type in the URL, ref. 6.1).
+        """`PUT _inference/{task_type}/{id}/_update` (8.17+; task type in the URL, since early 8.17
+        mishandles it in the body: elastic/elasticsearch#121231).
 
         With `api_key`, the key goes into `service_settings` (which, when present, the
         server requires to hold the key). The server silently ignores fields it cannot

@@ -1,8 +1,10 @@
 """What the server fills in, accepts and lets change, per task type and Elasticsearch version.
 
-Data tables first, then a few lookups over them. Every figure comes from
-`shared/reference/elasticsearch-inference-api.md` (cited as "ref N.N"); the tables are the
-only place in the code base that knows them, so a new ES release means editing this file.
+Data tables first, then a few lookups over them. Every figure comes from the Elasticsearch
+source (elastic/elasticsearch; each table names the class it was read from) or the
+`@availability since=` tags of elastic/elasticsearch-specification (one branch per release);
+the tables are the only place in the code base that knows them, so a new ES release means
+editing this file.
 """
 
 from __future__ import annotations
@@ -25,17 +27,20 @@ SERVICE: Final = "openai"
 RATE_LIMIT_RPM: Final[Mapping[str, int]] = MappingProxyType(
     {"text_embedding": 3000, "completion": 500, "chat_completion": 500}
 )
-"""`service_settings.rate_limit.requests_per_minute` when unset (ref 2.1, 4.2; since 8.15)."""
+"""`service_settings.rate_limit.requests_per_minute` when unset (`OpenAiEmbeddingsServiceSettings`,
+`OpenAiChatCompletionServiceSettings`; since 8.15, `ML_INFERENCE_RATE_LIMIT_SETTINGS_ADDED`)."""
 
 DEFAULT_SIMILARITY: Final = "dot_product"
-"""text_embedding `similarity` the validation call fills in when unset (ref 3, 4.2)."""
+"""text_embedding `similarity` the validation call fills in when unset
+(`TextEmbeddingModelValidator`)."""
 
 MODEL_DIMENSIONS: Final[Mapping[str, int]] = MappingProxyType(
     {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 )
 """Vector length the upstream returns when `dimensions` is unset (OpenAI model defaults).
 
-For any other model the server stores whatever length the upstream returned (ref 3): we
+For any other model the server stores whatever length the upstream returned
+(`TextEmbeddingModelValidator`: the length of the first returned vector): we
 cannot know it at plan time, so `dimensions` is then server-chosen (see SERVER_CHOSEN).
 """
 
@@ -46,20 +51,24 @@ DEFAULT_URLS: Final[Mapping[str, str]] = MappingProxyType(
         "chat_completion": "https://api.openai.com/v1/chat/completions",
     }
 )
-"""The URL used when `url` is unset; never stored, never echoed (ref 4.2, fact 7)."""
+"""The URL used when `url` is unset (documented on
+https://www.elastic.co/guide/en/elasticsearch/reference/current/infer-service-openai.html);
+never stored, never echoed: the service settings keep `null` and the model computes the URI."""
 
 DEFAULT_CHUNKING: Final[Mapping[str, JSON]] = MappingProxyType(
     {"strategy": "sentence", "max_chunk_size": 250, "sentence_overlap": 1}
 )
-"""text_embedding chunking when absent or `{}` on an 8.16+ server (ref 2.6 `DEFAULT_SETTINGS`)."""
+"""text_embedding chunking when absent or `{}` on an 8.16+ server
+(`ChunkingSettingsBuilder.DEFAULT_SETTINGS`)."""
 
 LEGACY_CHUNKING: Final[Mapping[str, JSON]] = MappingProxyType(
     {"strategy": "word", "max_chunk_size": 250, "overlap": 100}
 )
-"""How endpoints created before 8.16 read back after an upgrade (ref 2.6 `OLD_DEFAULT_SETTINGS`)."""
+"""How endpoints created before 8.16 read back after an upgrade
+(`ChunkingSettingsBuilder.OLD_DEFAULT_SETTINGS`)."""
 
 SENTENCE_OVERLAP: Final = 1
-"""`sentence_overlap` when a sentence strategy omits it (ref 2.6)."""
+"""`sentence_overlap` when a sentence strategy omits it (`SentenceBoundaryChunkingSettings`)."""
 
 SEPARATOR_GROUPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
@@ -83,7 +92,7 @@ Source: elastic/elasticsearch
 (commit 697871cdab0ade4bb256f487502be4b13710a963), `getSeparators()`. The Java literals keep
 their escapes: the markdown entries start with a real newline, the regex parts hold a literal
 backslash. The group name is matched trimmed and case-insensitively (`fromString`); with
-neither `separators` nor a group the server uses `plaintext` (ref 2.6).
+neither `separators` nor a group the server uses `plaintext` (`RecursiveChunkingSettings`).
 """
 
 SERVER_CHOSEN: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = MappingProxyType(
@@ -113,13 +122,15 @@ UPDATABLE: Final[tuple[tuple[Release, Mapping[tuple[str, ...], str]], ...]] = (
         ),
     ),
 )
-"""What `_update` changes in place besides `api_key`, from the release on (ref 6.3, 11).
+"""What `_update` changes in place besides `api_key`, from the release on
+(`ServiceSettings.updateServiceSettings`, `updatedTaskSettings`; elastic/elasticsearch#147465).
 
 8.17-9.4: only `task_settings`, merged (other service-settings keys are silently ignored).
 9.5 (main 2026, PR #147465, merged 2026-04): also `rate_limit`, `organization_id`,
-`max_input_tokens`, and `chunking_settings` replaced whole. The reference pins this to the
-9.5 spec branch without naming the first release that shipped it, so 9.4 is treated as
-8.17-era: the safe side (a replace the server could have avoided, never an update it ignores).
+`max_input_tokens`, and `chunking_settings` replaced whole. elastic/elasticsearch-specification
+documents this from its `9.5` branch; the first release that shipped it is not known, so 9.4 is
+treated as 8.17-era: the safe side (a replace the server could have avoided, never an update it
+ignores).
 Before 8.17 there is no update API at all.
 """
 
@@ -148,16 +159,18 @@ FEATURES: Final[Mapping[str, tuple[tuple[Release, Release | None], ...]]] = Mapp
         "mapping_compatibility_check": (((9, 1), None),),
     }
 )
-"""Feature → release ranges [from, until) that have it (ref 11; `put_timeout` ref 2.7, 14;
-`mapping_compatibility_check` ref 2.2 step 10: PUT refuses settings that semantic_text mappings
-using the id cannot take)."""
+"""Feature → release ranges [from, until) that have it (the spec's `@availability since=` tags;
+`put_timeout`: `TransportVersions.INFERENCE_ADD_TIMEOUT_PUT_ENDPOINT_8_19`, and older servers
+refuse the unknown parameter in `BaseRestHandler`; `mapping_compatibility_check`:
+`TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId` makes PUT refuse settings
+that semantic_text mappings using the id cannot take)."""
 
 INCOMPATIBLE_PATHS: Final[frozenset[str]] = frozenset(
     {"task_type", "service_settings.dimensions", "service_settings.similarity"}
 )
 """What a semantic_text field records of its endpoint (MinimalServiceSettings: task type,
-dimensions, similarity): a re-create that changes one of them is refused by 9.1+ (ref 2.2
-step 10, `TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`)."""
+dimensions, similarity): a re-create that changes one of them is refused by 9.1+
+(`TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`)."""
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
 
@@ -260,7 +273,8 @@ def in_place(
     change: FieldChange, caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
 ) -> bool:
     """Whether `_update` makes this change: the key (unless the policy says recreate) and the
-    release's updatable paths. Under MERGE a key can be set but not removed (ref 6.3)."""
+    release's updatable paths. Under MERGE a key can be set but not removed
+    (`updatedTaskSettings` keeps omitted keys)."""
     if change.sensitive:
         return caps.update_api and rotation is not KeyRotation.RECREATE
     path = tuple(change.path.split("."))

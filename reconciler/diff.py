@@ -138,7 +138,8 @@ def _server_choice(path: Path, live: Spec, last_applied: Mapping[str, JSON] | No
 def uses_legacy_chunking(
     body: Mapping[str, JSON], last_applied: Mapping[str, JSON] | None, live: Spec
 ) -> bool:
-    """Whether unset chunking means word/250/100: the endpoint predates 8.16 (ref 2.6)."""
+    """Whether unset chunking means word/250/100: the endpoint predates 8.16
+    (`ChunkingSettingsBuilder.OLD_DEFAULT_SETTINGS`)."""
     if body.get("chunking_settings") or live.get("task_type") != "text_embedding":
         return False
     if last_applied is not None:
@@ -222,7 +223,8 @@ def update_body(change: PlannedChange) -> UpdateRequest:
 
     Each changed key is sent whole from the planned spec (a changed header sends the whole
     `headers` map; chunking is sent whole), so merge and replace semantics give the same result.
-    Any `service_settings` in an update body must carry the key (ref 6.3).
+    Any `service_settings` in an update body must carry the key (ES reads it from there with
+    `DefaultSecretSettings.newSecretSettings`).
     """
     body: dict[str, JSON] = {}
     for item in change.fields:

@@ -3,10 +3,11 @@
 Each step either returns a short message saying what happened or raises a `ReconcilerError`
 whose text is already sanitized (the client redacts every key it has seen). Every write is
 read back, and the state record is written as soon as the server holds the change: a run that
-stops later never leaves an endpoint on the server that state does not know (gitops-anchors
-10-C #23, #24). A replace whose create fails after the delete puts the old configuration back
-when the key did not change, so an endpoint users depend on is not lost; state then follows
-what the server holds. Steps never decide: the planner did; `executor.py` picks the step by
+stops later never leaves an endpoint on the server that state does not know (the orphans of
+buildkite/terraform-provider-buildkite#1249 and verge-io/terraform-provider-vergeio#16). A
+replace whose create fails after the delete puts the old configuration back when the key did
+not change, so an endpoint users depend on is not lost; state then follows what the server
+holds. Steps never decide: the planner did; `executor.py` picks the step by
 action.
 
 A replace marks its state record `pending` before the delete (with the old endpoint's body,
@@ -138,7 +139,8 @@ async def create_body(
 
 async def update(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
     """`_update` with only what changed; the server silently ignores what it cannot change
-    (reference 6.3), so the changed fields are checked on the read-back."""
+    (`ServiceSettings.updateServiceSettings` returns `this` before elastic/elasticsearch#147465),
+    so the changed fields are checked on the read-back."""
     request = update_body(change)
     key = secret_of(desired) if request.include_api_key else None
     if request.body or key is not None:
@@ -154,8 +156,9 @@ async def replace(ctx: StepContext, change: PlannedChange, desired: DesiredEndpo
     """Prove the new configuration on a probe, delete the old endpoint, create the new one.
 
     The probe cannot catch everything (9.1+ refuses to re-create an id whose semantic_text
-    mappings cannot take the new settings, ref 2.2 step 10): if the create fails, the old
-    configuration, read just before the delete, is put back when that is possible."""
+    mappings cannot take the new settings, `checkForExistingUsesOfInferenceId`): if the create
+    fails, the old configuration, read just before the delete, is put back when that is
+    possible."""
     probe = await prove(ctx, change, desired)
     body = await recreate_body(ctx, change, desired, probe)
     previous = await read_previous(ctx, change)
@@ -224,8 +227,8 @@ async def settle(
 
 async def prove(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> LiveEndpoint:
     """PUT a temporary probe with the new body and key: the server validates both upstream
-    (reference 3). A refusal stops the replace before the old endpoint is touched. Returns the
-    probe as the server stored it (with the values it filled in)."""
+    (`ModelValidatorBuilder`). A refusal stops the replace before the old endpoint is touched.
+    Returns the probe as the server stored it (with the values it filled in)."""
     probe = probe_id()
     try:
         return await ctx.client.put_endpoint_safely(
@@ -250,8 +253,8 @@ async def recreate_body(
 
     Once a semantic_text mapping uses the id, 9.1+ builds `MinimalServiceSettings` from the
     PUT request before the validation call fills `dimensions` and `similarity`; without them
-    it throws on a pool thread and the PUT is never answered (ref 2.2 step 10;
-    `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`). Naming them makes
+    it throws on a pool thread and the PUT is never answered
+    (`TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`). Naming them makes
     `dimensions` user-set, so only this case does it."""
     body = body_of(change, desired)
     if change.task_type != "text_embedding" or not change.in_use.indexes:
@@ -265,7 +268,7 @@ async def recreate_body(
 
 
 async def checks_mappings(client: EsClient) -> bool:
-    """Whether the server checks semantic_text mappings on PUT (9.1+, ref 2.2 step 10)."""
+    """Whether the server checks semantic_text mappings on PUT (9.1+)."""
     return (await client.info()).supports("mapping_compatibility_check")
 
 
@@ -349,7 +352,7 @@ async def restore(ctx: StepContext, live: LiveEndpoint, desired: DesiredEndpoint
     """PUT the old endpoint's GET body back as it was, with the (unchanged) manifest key.
 
     The body keeps the `dimensions` and `similarity` the server had filled in: 9.1+ needs both
-    in the request once a semantic_text mapping uses the id (ref 2.2 step 10). A model that
+    in the request once a semantic_text mapping uses the id (`MinimalServiceSettings`). A model that
     does not take `dimensions` (text-embedding-ada-002) refuses that upstream; the endpoint is
     then reported missing."""
     await ctx.client.put_endpoint_safely(

@@ -17,7 +17,8 @@ JSON = Any
 """A JSON-compatible value: dict, list, str, int, float, bool or None."""
 
 TASK_TYPES: tuple[str, ...] = ("text_embedding", "completion", "chat_completion")
-"""The task types the `openai` service supports (seed docs, reference 2.3)."""
+"""The task types the `openai` service supports (spec `OpenAITaskType`; the service's docs page
+https://www.elastic.co/guide/en/elasticsearch/reference/current/infer-service-openai.html)."""
 
 PROBE_PREFIX = "reconcile-probe-"
 """Temporary endpoints that prove a new configuration before a replace deletes the old one;
@@ -76,7 +77,7 @@ class KeyRotation(StrEnum):
 
     AUTO = "auto"  # update in place where the server has the update API, else recreate
     UPDATE = "update"  # always the update API (fails on servers before 8.17)
-    RECREATE = "recreate"  # always delete and create again (the seed documents' advice)
+    RECREATE = "recreate"  # always delete and create again (the ES docs' advice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,7 @@ class LiveEndpoint:
 
     @property
     def preconfigured(self) -> bool:
-        """Preconfigured endpoints all start with `.` (reference 4.4); user ids cannot."""
+        """Preconfigured endpoints all start with `.`; user ids cannot (`MlStrings` id rule)."""
         return self.inference_id.startswith(".")
 
 

@@ -56,7 +56,8 @@ def set_identity(spec: Spec, ctx: Context) -> None:
 
 
 def move_legacy_model_id(spec: Spec, ctx: Context) -> None:
-    """A `task_settings.model`/`model_id` moves to `service_settings.model_id` (ref 2.1)."""
+    """A `task_settings.model`/`model_id` moves to `service_settings.model_id`
+    (`OpenAiService.moveModelFromTaskToServiceSettings`)."""
     settings, task = section(spec, "service_settings"), section(spec, "task_settings")
     for key in ("model", "model_id"):
         if key in task and "model_id" not in settings:
@@ -71,14 +72,16 @@ def drop_default_url(spec: Spec, ctx: Context) -> None:
 
 
 def lower_similarity(spec: Spec, ctx: Context) -> None:
-    """`similarity` is parsed case-insensitively and echoed lower-case (ref 2.1)."""
+    """`similarity` is parsed case-insensitively and echoed lower-case
+    (`SimilarityMeasure.fromString`)."""
     settings = section(spec, "service_settings")
     if isinstance(settings.get("similarity"), str):
         settings["similarity"] = settings["similarity"].lower()
 
 
 def fill_similarity(spec: Spec, ctx: Context) -> None:
-    """text_embedding: the validation call stores `dot_product` when unset (ref 3)."""
+    """text_embedding: the validation call stores `dot_product` when unset
+    (`TextEmbeddingModelValidator`)."""
     if ctx.fill and spec["task_type"] == "text_embedding":
         section(spec, "service_settings").setdefault("similarity", DEFAULT_SIMILARITY)
 
@@ -103,7 +106,8 @@ def fill_rate_limit(spec: Spec, ctx: Context) -> None:
 
 
 def drop_empty_task_settings(spec: Spec, ctx: Context) -> None:
-    """Empty `task_settings` are omitted from responses since 8.16 (ref 4.2)."""
+    """Empty `task_settings` are omitted from responses since 8.16
+    (elastic/elasticsearch#114389)."""
     if not spec.get("task_settings"):
         spec.pop("task_settings", None)
 
@@ -155,7 +159,7 @@ def _normalize(body: Mapping[str, JSON], ctx: Context) -> Spec:
 
 def _echo_shape(raw: dict[str, Any]) -> dict[str, Any]:
     strategy = raw.get("strategy")
-    if strategy == "none":  # the builder drops every other key unvalidated (ref 2.6)
+    if strategy == "none":  # `ChunkingSettingsBuilder` drops every other key unvalidated
         return {"strategy": "none"}
     if strategy == "sentence":
         return {**raw, "sentence_overlap": raw.get("sentence_overlap", SENTENCE_OVERLAP)}

@@ -414,7 +414,7 @@ def refuse_incompatible(
     """9.1+ will not re-create the id with settings its semantic_text mappings cannot take.
 
     Deleting first and then being refused would lose the endpoint, so even an allowed
-    disruption is blocked (ref 2.2 step 10).
+    disruption is blocked (`TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`).
     """
     if change.action is not Action.REPLACE or not facts.in_use.indexes:
         return change

@@ -29,7 +29,7 @@ CAUSE_LIMIT = 300
 
 @dataclass(frozen=True, slots=True)
 class ServerInfo:
-    """What `GET /` says about the server, and what that version supports (reference 11)."""
+    """What `GET /` says about the server, and what that version supports (`defaults.FEATURES`)."""
 
     version: tuple[int, int, int]
     serverless: bool = False
@@ -178,7 +178,8 @@ def to_live_endpoint(entry: Mapping[str, JSON]) -> LiveEndpoint:
 
 
 def parse_inference(task_type: str, body: Mapping[str, Any]) -> InferenceOutput:
-    """A non-streaming inference answer (reference 7.2)."""
+    """A non-streaming inference answer (ES `TextEmbeddingFloatResults`,
+    `ChatCompletionResults`)."""
     if task_type == "text_embedding":
         vectors = tuple(tuple(item["embedding"]) for item in body.get("text_embedding", []))
         return InferenceOutput(task_type, embeddings=vectors)
@@ -188,7 +189,9 @@ def parse_inference(task_type: str, body: Mapping[str, Any]) -> InferenceOutput:
 
 
 def chat_delta(data: str) -> str:
-    """The content of one chat_completion chunk (OpenAI chunk schema, reference 7.3)."""
+    """The content of one chat_completion chunk (the OpenAI chunk schema,
+    https://platform.openai.com/docs/api-reference/chat-streaming, as ES
+    `StreamingUnifiedChatCompletionResults.ChatCompletionChunk` writes it)."""
     chunk = json_or_none(data)
     chunk = chunk.get("chat_completion", chunk) if isinstance(chunk, dict) else None
     choices = chunk.get("choices") if isinstance(chunk, dict) else None
@@ -200,7 +203,8 @@ def chat_delta(data: str) -> str:
 class SseFrames:
     """Server-sent events: `event:`/`data:` lines, a blank line ends a frame.
 
-    ES starts every event with a UTF-8 BOM (reference 7.3); it is stripped.
+    ES starts every event with a UTF-8 BOM (`ServerSentEventsRestActionListener`); it is
+    stripped.
     """
 
     def __init__(self) -> None:

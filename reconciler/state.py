@@ -5,8 +5,9 @@ Two backends behind one protocol, `StateStore`:
 * `IndexStateStore`: one document per endpoint in an index on the target (default
   `reconciler-state`), plus a `_meta` document (the fingerprint salt) and a `_lock`
   document. Everything is read with ONE `_search` (up to 10,000 records); every write asks
-  for `refresh=true`, so the next search sees it (reference 14: search is near-real-time;
-  `wait_for` would stall each write up to a refresh interval, and the index is tiny).
+  for `refresh=true`, so the next search sees it (search is near-real-time:
+  https://www.elastic.co/docs/manage-data/data-store/near-real-time-search; `wait_for` would
+  stall each write up to a refresh interval, and the index is tiny).
   The index is created explicitly with a mapping on first write.
 * `FileStateStore`: one JSON file for local use, written atomically (temp file, fsync,
   `os.replace`), with an `O_CREAT|O_EXCL` lock file beside it.

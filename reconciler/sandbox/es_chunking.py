@@ -1,5 +1,6 @@
 """`chunking_settings` of text_embedding endpoints: parse, validate, default and echo
-(reference 2.6; `ChunkingSettingsBuilder`, `*ChunkingSettings.java`, `SeparatorGroup.java`)."""
+(elastic/elasticsearch `x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/
+chunking/`: `ChunkingSettingsBuilder`, `*ChunkingSettings.java`, `SeparatorGroup.java`)."""
 
 from __future__ import annotations
 

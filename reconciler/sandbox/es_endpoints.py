@@ -1,5 +1,7 @@
-"""Endpoint records as GET shows them (reference 4.2): key order, filtered fields, defaults,
-and the preconfigured endpoints every cluster lists (4.4)."""
+"""Endpoint records as GET shows them: key order, filtered fields, defaults
+(elastic/elasticsearch `ModelConfigurations.toFilteredXContent`,
+`OpenAiEmbeddingsServiceSettings.toXContentFragmentOfExposedFields`), and the preconfigured
+endpoints every cluster lists (`ModelRegistry.defaultConfigs`, `ElasticsearchInternalService`)."""
 
 from __future__ import annotations
 

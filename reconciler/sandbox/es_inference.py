@@ -1,5 +1,7 @@
-"""Inference endpoint CRUD: PUT (2), GET (4), DELETE (5) and `_update` (6), each in the order
-of checks of its `Rest*Action` and `Transport*Action`."""
+"""Inference endpoint CRUD: PUT, GET, DELETE and `_update`, each in the order of checks of its
+`Rest*Action` and `Transport*Action` (elastic/elasticsearch
+`x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/rest/` and `…/action/`,
+e.g. `TransportPutInferenceModelAction.java`)."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def prepare_ids(ctx: Ctx) -> None:
 
 
 def validate_inference_id(inference_id: str) -> None:
-    """`PutInferenceModelAction.Request.validate` (reference 2.4)."""
+    """`PutInferenceModelAction.Request.validate` (`MlStrings`; no length check)."""
     if inference_id != "_all" and _ID.fullmatch(inference_id):
         return
     raise EsError(
@@ -112,7 +114,7 @@ async def put_endpoint(ctx: Ctx) -> Response:
 
 
 async def check_existing_uses(ctx: Ctx, record: dict[str, Any]) -> None:
-    """Step 10 [9.1+], between parsing and the validation call (reference 2.2):
+    """9.1+, between parsing and the validation call:
     `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`."""
     try:
         refused = incompatible_indices(ctx.state.store, record, ctx.state.caps)
@@ -140,7 +142,7 @@ async def _never_answer(ctx: Ctx, reason: str) -> NoReturn:
 
 
 def resolve_task_type(ctx: Ctx, url_task_type: str, body_value: Any) -> str:
-    """`ServiceUtils.resolveTaskType` (reference 2.3)."""
+    """`ServiceUtils.resolveTaskType`."""
     if body_value is None:
         if url_task_type == "any":
             raise status_exception(400, "model is missing required setting [task_type]")
@@ -223,7 +225,7 @@ async def delete_endpoint(ctx: Ctx) -> Response:
 
 
 def references_message(inference_id: str, pipelines: list[str], indexes: list[str]) -> str:
-    """`TransportDeleteInferenceEndpointAction.buildErrorString` (reference 5.1)."""
+    """`TransportDeleteInferenceEndpointAction.buildErrorString`."""
     text = ""
     if pipelines:
         text += (
@@ -242,7 +244,8 @@ def references_message(inference_id: str, pipelines: list[str], indexes: list[st
 
 
 def _delete_815(ctx: Ctx, inference_id: str, pipelines: list[str]) -> Response:
-    """8.15: only pipelines are checked, with the older texts (reference 5.2)."""
+    """8.15: only pipelines are checked, with the older texts (the index check came with
+    `TransportVersions.ML_INFERENCE_DONT_DELETE_WHEN_SEMANTIC_TEXT_EXISTS`)."""
     if ctx.dry_run:
         return es_response(ctx, {"acknowledged": False, "pipelines": pipelines})
     if pipelines and not ctx.force:
@@ -257,7 +260,8 @@ def _delete_815(ctx: Ctx, inference_id: str, pipelines: list[str]) -> Response:
 
 
 def _refuse_reserved(ctx: Ctx, inference_id: str) -> None:
-    """Reference 5.3: the later copy refuses even with force; the earlier one needs force."""
+    """`TransportDeleteInferenceEndpointActionTests`: the later copy refuses even with force;
+    the earlier one needs force."""
     if ctx.state.caps.chat_completion:
         raise status_exception(
             400,
@@ -309,7 +313,7 @@ async def update_endpoint(ctx: Ctx) -> Response:
 
 
 def _update_settings(ctx: Ctx) -> dict[str, Any]:
-    """`UpdateInferenceModelAction.Request.getContentAsSettings` (reference 6.2)."""
+    """`UpdateInferenceModelAction.Request.getContentAsSettings`."""
     body = ctx.json_object()
     if not body:
         raise status_exception(400, "Request body is empty")
@@ -345,7 +349,8 @@ def _check_update_task_type(ctx: Ctx, record: dict[str, Any], body_task_type: st
 
 
 def merge_update(ctx: Ctx, record: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """Only `api_key` and `task_settings` change in 8.17–9.x (reference 6.3)."""
+    """Only `api_key` and `task_settings` change in 8.17–9.x:
+    `ServiceSettings.updateServiceSettings` returns `this` until elastic/elasticsearch#147465."""
     merged = copy.deepcopy(record)
     if "service_settings" in settings:
         merged["secrets"] = parse_secrets(dict(settings["service_settings"]), ctx.state.caps)

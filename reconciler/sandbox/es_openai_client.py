@@ -1,5 +1,10 @@
-"""Outbound calls to OpenAI as the `openai` service makes them (reference 8) and the mapping of
-upstream failures to Elasticsearch errors (reference 9), with the retry behaviour of
+"""Outbound calls to OpenAI as the `openai` service makes them and the mapping of upstream
+failures to Elasticsearch errors (elastic/elasticsearch, under
+`x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/`:
+`services/openai/request/OpenAiEmbeddingsRequest.java`,
+`services/openai/request/OpenAiUnifiedChatCompletionRequestEntity.java`,
+`services/openai/OpenAiUtils.java`, `services/openai/OpenAiResponseHandler.java`,
+`external/http/retry/BaseResponseHandler.java`), with the retry behaviour of
 `RetryingHttpSender` (429/500/503 retried within `xpack.inference.http.retry.timeout`)."""
 
 from __future__ import annotations

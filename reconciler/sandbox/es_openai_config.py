@@ -1,5 +1,8 @@
-"""The `openai` service's request parsing (reference 2.1, 2.5): a PUT body becomes a stored
-endpoint record, with the exact field errors of `OpenAiService.parseRequestConfig`."""
+"""The `openai` service's request parsing: a PUT body becomes a stored endpoint record, with the
+exact field errors of `OpenAiService.parseRequestConfig` (elastic/elasticsearch
+`x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/services/openai/
+OpenAiService.java`, the `*ServiceSettings`/`*TaskSettings` classes beside it,
+`ServiceUtils.java`, `DefaultSecretSettings`, `RateLimitSettings`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
-"""Perform inference (reference 7): POST for text_embedding and completion, `_stream` and
-`_unified` server-sent events for completion and chat_completion."""
+"""Perform inference: POST for text_embedding and completion, `_stream` and `_unified`
+server-sent events for completion and chat_completion (elastic/elasticsearch
+`x-pack/plugin/core/…/inference/action/InferenceAction.java`;
+`x-pack/plugin/inference/…/inference/rest/BaseInferenceAction.java` and
+`ServerSentEventsRestActionListener.java`; `TransportInferenceActionProxy`;
+`OpenAiService.doInfer`)."""
 
 from __future__ import annotations
 
@@ -65,7 +69,7 @@ def _unknown_field(ctx: Ctx, parser_name: str, key: str) -> EsError:
 
 
 def _inputs(body: dict[str, Any], task_type: str) -> list[str]:
-    """`InferenceAction.Request.validate` (reference 7.1)."""
+    """`InferenceAction.Request.validate`."""
     value = body.get("input")
     if value is not None and not isinstance(value, str | list):
         raise EsError(
@@ -141,7 +145,7 @@ def _user(record: dict[str, Any], body: dict[str, Any]) -> str | None:
 
 def _input_type_unspecified(body: dict[str, Any]) -> None:
     """`ServiceUtils.validateInputTypeIsUnspecifiedOrInternal`: openai takes no input_type.
-    The exact text was not captured by the reference; this follows the source's wording."""
+    No upstream test pins the exact text; this follows the source's wording."""
     value = body.get("input_type")
     if value is not None:
         raise validation_failed(

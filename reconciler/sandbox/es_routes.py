@@ -1,4 +1,6 @@
-"""The route table of the emulated cluster, per version (reference 1 and `Paths.java`)."""
+"""The route table of the emulated cluster, per version (elastic/elasticsearch
+`x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/rest/Paths.java` and
+the `Rest*Action.java` files beside it)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`semantic_text` model settings: what a field records of its endpoint when the first document
 with a value for it is indexed, and the 9.1+ PUT check that refuses to re-create an endpoint
-whose settings those records cannot take (reference 2.2 step 10).
+whose settings those records cannot take (`checkForExistingUsesOfInferenceId`, below).
 
 Upstream facts (elastic/elasticsearch; `…/inference/` is `x-pack/plugin/inference/src/main/java/
 org/elasticsearch/xpack/inference/`):
@@ -90,7 +90,7 @@ def can_merge(existing: ModelSettings, new: ModelSettings) -> bool:
     return all(existing.get(key) == new.get(key) for key in _COMPARED)
 
 
-# -- step 10 of PUT (9.1+) -------------------------------------------------------------------
+# -- the mappings check of PUT (9.1+) --------------------------------------------------------
 
 
 def incompatible_indices(store: Store, record: dict[str, Any], caps: Capabilities) -> list[str]:

@@ -1,5 +1,6 @@
 """The state one emulated cluster carries between requests: capabilities, store, the outbound
-caller, and endpoint lookups that merge stored and preconfigured endpoints (reference 4.4)."""
+caller, and endpoint lookups that merge stored and preconfigured endpoints (elastic/elasticsearch
+`x-pack/plugin/inference/…/inference/registry/ModelRegistry.java`, `defaultConfigs`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The upstream validation call PUT and `_update` make before storing (reference 3):
-`TextEmbeddingModelValidator`, `ChatCompletionModelValidator` and their wrapping of failures."""
+"""The upstream validation call PUT and `_update` make before storing (elastic/elasticsearch
+`x-pack/plugin/inference/…/inference/services/validation/`, PRs #113137 and #123044):
+`ModelValidatorBuilder`, `TextEmbeddingModelValidator`, `ChatCompletionModelValidator` and their
+wrapping of failures."""
 
 from __future__ import annotations
 

@@ -131,7 +131,8 @@ async def test_update_of_task_settings_user(tmp_path: Path) -> None:
 
 
 async def test_update_that_the_server_silently_ignores_fails_loudly(tmp_path: Path) -> None:
-    """8.17–9.4 ignore service-settings keys in `_update` (reference 6.3): the read-back shows."""
+    """8.17–9.4 ignore service-settings keys in `_update` (`ServiceSettings.updateServiceSettings`
+    returns `this` before elastic/elasticsearch#147465): the read-back shows."""
     async with harness(tmp_path) as h:
         await _created(h, manifest("emb"))
         h.write(manifest("emb", settings={"rate_limit": {"requests_per_minute": 42}}))
@@ -537,7 +538,7 @@ MISSING = "the endpoint is missing — run apply again once the cause is fixed"
 
 async def _used_by_a_document(h: Harness, index: str, inference_id: str) -> None:
     """A semantic_text field using the endpoint, and a document in it: the mapping now
-    records the endpoint's model_settings (reference 2.2 step 10)."""
+    records the endpoint's model_settings (ES `ShardBulkInferenceActionFilter`)."""
     field = {"type": "semantic_text", "inference_id": inference_id}
     mapping = {"mappings": {"properties": {"text": field}}}
     assert (await h.raw("PUT", f"/{index}", mapping)).status_code == 200
@@ -608,8 +609,8 @@ async def test_replace_refused_after_the_delete_with_a_new_key_leaves_the_endpoi
         assert "emb" not in await h.live()
         assert "emb" not in await h.store.read_all()
         # the cause fixed: the size the mapping recorded, and the similarity named, as 9.1+
-        # needs in any create under a mapping (it never answers one without; the conformance
-        # test `test_s2_2_step10_without_dimensions_and_similarity_the_put_is_never_answered`)
+        # needs in any create under a mapping (it never answers one without; the conformance test
+        # `test_put_mappings_check_without_dimensions_and_similarity_the_put_is_never_answered`)
         fixed = {"dimensions": 64, "similarity": "dot_product"}
         h.write(manifest("emb", settings=fixed))
         again = await h.plan()
@@ -691,7 +692,8 @@ async def test_endpoint_deleted_out_of_band_under_a_used_mapping_is_created_agai
     tmp_path: Path,
 ) -> None:
     """9.1+ never answers a PUT that leaves `dimensions` or `similarity` out while a
-    semantic_text mapping with recorded settings uses the id (ref 2.2 step 10). A drift heal
+    semantic_text mapping with recorded settings uses the id (ES
+    `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`). A drift heal
     (recreate-missing) names the server's own choices for text-embedding-3 models."""
     async with harness(tmp_path, es_version="9.1.0") as h:
         await _created(h, manifest("emb"))  # no dimensions, no similarity: server-chosen

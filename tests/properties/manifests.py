@@ -1,6 +1,7 @@
 """Hypothesis strategies for valid `openai` manifests of every task type, with a server release.
 
-A drawn `Case` is what the server would accept on that release (reference 2.1, 2.5, 2.6, 11):
+A drawn `Case` is what the server would accept on that release (ES `OpenAiService` and its
+settings classes, `ChunkingSettingsBuilder`, and the spec's `@availability since=` tags):
 chunking only on text_embedding, `none`/`recursive` from 9.1, `headers` from 9.2, dimensions
 only where the upstream honours them. Values are drawn freely, defaults included, so that the
 properties also cover "explicitly set to the default".

@@ -1,8 +1,10 @@
 """What `GET _inference/{id}` returns after a successful `PUT _inference/{task_type}/{id}`.
 
-A second, independent reading of shared/reference/elasticsearch-inference-api.md (2.1, 2.6,
-3, 4.2), written without reconciler.diff or reconciler.defaults, so that property tests compare
-two implementations of the same facts instead of one with itself. Pure: body in, entry out.
+A second, independent reading of the Elasticsearch source (elastic/elasticsearch:
+`OpenAiService.parseRequestConfig` and its settings classes, `ChunkingSettingsBuilder`,
+`TextEmbeddingModelValidator`, `ModelConfigurations.toFilteredXContent`), written without
+reconciler.diff or reconciler.defaults, so that property tests compare two implementations of
+the same facts instead of one with itself. Pure: body in, entry out.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def simulate_server_echo(
     service = dict(body["service_settings"])
     service.pop("api_key", None)
     task = dict(body.get("task_settings") or {})
-    if "model_id" not in service:  # legacy form (ref 2.1)
+    if "model_id" not in service:  # legacy form (`moveModelFromTaskToServiceSettings`)
         for key in ("model", "model_id"):
             if key in task:
                 service["model_id"] = task.pop(key)

@@ -1,6 +1,7 @@
 """Properties of normalize and diff over generated manifests of all three task types.
 
-The server side is `server_echo.simulate_server_echo`, an independent reading of reference 4.2.
+The server side is `server_echo.simulate_server_echo`, an independent reading of what GET
+returns (ES `ModelConfigurations.toFilteredXContent`).
 """
 
 from __future__ import annotations

@@ -1,33 +1,33 @@
-"""Conformance of the sandbox's Elasticsearch emulation to
-`shared/reference/elasticsearch-inference-api.md`, section by section.
+"""Conformance of the sandbox's Elasticsearch emulation to the upstream source, area by area.
 
-Every test name starts with the section it checks (`test_s2_4_...` checks 2.4):
+Paths are in elastic/elasticsearch unless noted; `…/inference/` stands for
+`x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/`. Every test name
+starts with the area it checks:
 
-| Section | What | Tests |
+| Tests | What | Upstream source |
 |---|---|---|
-| 1 | Routes | `test_s1_*`: put with/without task type, every GET form, `_services`, `_update`/`_stream`/`_unified` per version, client URL forms |
-| 2.1 | Body fields | `test_s2_1_*`: missing service_settings, legacy `task_settings.model`, fields not accepted per task type, rate_limit keys, `headers` (9.2+) |
-| 2.2 | Processing order | `test_s2_2_*`: id check first, missing/unknown service, existence check after the validation call |
-| 2.3 | Task type path vs body | `test_s2_3_*`: every row of the table, case-insensitivity, chat_completion before 8.18 |
-| 2.4 | inference_id rules | `test_s2_4_*`: upper case, edges, `_all`, dots, no length limit |
-| 2.5 | Field validation | `test_s2_5_*`: each message of the table, accumulation, model_id hides api_key, secret scope per version, url rules, leftovers, non-objects |
-| 2.6 | chunking_settings | `test_s2_6_*`: defaults, strategies, bounds per version, none/recursive (9.1+), separator groups |
-| 2.7 | PUT response | `test_s2_7_*`: bare object equal to the GET entry, `timeout` per version and its effect |
-| 3 | Validation call | `test_s3_*`: request per task type, no call for completion on 8.15, dimension fill/mismatch, wrapped failures |
-| 4.1 | GET envelope | `test_s4_1_*`: always `endpoints`, sorted, empty lists |
-| 4.2 | Endpoint object | `test_s4_2_*`: key order, never api_key/dimensions_set_by_user, echo-only-if-sent, empty task_settings omitted (8.16+) |
-| 4.3 | GET errors | `test_s4_3_*` |
-| 4.4 | Preconfigured endpoints | `test_s4_4_*`: per version, shape, reserved |
-| 5 | DELETE | `test_s5_*`: response, 404, task type, dry_run, 409 texts (pipelines, indexes, both), force, 8.15 texts, reserved |
-| 6 | `_update` | `test_s6_*`: availability, api_key rotation, task_settings merge, silently ignored keys, required api_key, body rules, no-op without upstream call, failure keeps config |
-| 7 | Perform inference | `test_s7_*`: embedding/completion shapes, input rules, chat_completion on POST, SSE framing, chat chunks, `_unified`, stream errors |
-| 8 | Outbound HTTP | `test_s8_*`: headers, `dimensions` only when set by user, chat body, default vs explicit url |
-| 9 | Upstream errors | `test_s9_*`: each status row, retries, connection failure, PUT wraps as 400 |
-| 13 | The 15 facts | `test_s13_*`: one test per fact not already pinned above (facts 1, 9, 13 and 15 are covered directly) |
-| 14 | General behaviours | `test_s14_*`: unrecognized params, unknown route/method, product header, media types, NRT search, optimistic concurrency, auto-creation |
+| `test_routes_*` | put with/without task type, every GET form, `_services`, `_update`/`_stream`/`_unified` per version, client URL forms | `…/inference/rest/Paths.java` and the `Rest*Action.java` beside it; elastic/elasticsearch-py `elasticsearch/_sync/client/inference.py` |
+| `test_put_body_*` | missing service_settings, legacy `task_settings.model`, fields not accepted per task type, rate_limit keys, `headers` (9.2+) | `OpenAiEmbeddingsServiceSettings`, `OpenAiChatCompletionServiceSettings`, `OpenAiEmbeddingsTaskSettings`, `RateLimitSettings`; elastic/elasticsearch-specification `specification/inference/put_openai/PutOpenAiRequest.ts` |
+| `test_put_order_*` | id check first, missing/unknown service, existence check after the validation call | `…/inference/action/TransportPutInferenceModelAction.java`, `ModelRegistry` |
+| `test_task_type_*` | every path/body combination, case-insensitivity, chat_completion before 8.18 | `ServiceUtils.resolveTaskType`, `server/src/main/java/org/elasticsearch/inference/TaskType.java` |
+| `test_put_inference_id_*` | upper case, edges, `_all`, dots, no length limit | `PutInferenceModelAction.Request.validate`, `MlStrings` |
+| `test_put_fields_*` | each field error message, accumulation, model_id hides api_key, secret scope per version, url rules, leftovers, non-objects | `OpenAiService.parseRequestConfig`, `ServiceUtils`, `DefaultSecretSettings` |
+| `test_chunking_*` | defaults, strategies, bounds per version, none/recursive (9.1+), separator groups | `…/inference/chunking/ChunkingSettingsBuilder.java`, `*ChunkingSettings.java`, `SeparatorGroup.java` |
+| `test_put_answers_*`, `test_put_timeout_*` | bare object equal to the GET entry, `timeout` per version and its effect | `PutInferenceModelAction.Response`, `ModelConfigurations.toFilteredXContent`; `TransportVersions.INFERENCE_ADD_TIMEOUT_PUT_ENDPOINT_8_19` |
+| `test_validation_call_*` | request per task type, no call for completion on 8.15, dimension fill/mismatch, wrapped failures | `…/inference/services/validation/` (`TextEmbeddingModelValidator`, `ChatCompletionModelValidator`); elastic/elasticsearch#113137, #123044 |
+| `test_get_*` | always `endpoints`, sorted, empty lists; unknown id, wrong task type | `TransportGetInferenceModelAction`, `ModelRegistry`, `InferenceExceptions`; `InferenceCrudIT` |
+| `test_get_endpoint_*` | key order, never api_key/dimensions_set_by_user, echo-only-if-sent, empty task_settings omitted (8.16+) | `OpenAiEmbeddingsServiceSettings.toXContentFragmentOfExposedFields`, `OpenAiChatCompletionServiceSettings`; elastic/elasticsearch#114389 |
+| `test_preconfigured_*` | per version, shape, reserved | `ModelRegistry.defaultConfigs`, `ElasticsearchInternalService`; elastic/elasticsearch#117939 |
+| `test_delete_*` | response, 404, task type, dry_run, 409 texts (pipelines, indexes, both), force, 8.15 texts, reserved | `…/inference/action/TransportDeleteInferenceEndpointAction.java` (`buildErrorString`), `InferenceCrudIT` |
+| `test_update_*` | availability, api_key rotation, task_settings merge, silently ignored keys, required api_key, body rules, no-op without upstream call, failure keeps config | `UpdateInferenceModelAction.Request.getContentAsSettings`, `TransportUpdateInferenceModelAction`, `ServiceSettings.updateServiceSettings`; elastic/elasticsearch#121231 |
+| `test_inference_*` | embedding/completion shapes, input rules, chat_completion on POST, SSE framing, chat chunks, `_unified`, stream errors | `InferenceAction.Request.validate`, `BaseInferenceAction`, `ServerSentEventsRestActionListener`, `StreamingUnifiedChatCompletionResults` |
+| `test_outbound_*` | headers, `dimensions` only when set by user, chat body, default vs explicit url | `…/inference/services/openai/request/OpenAiEmbeddingsRequest.java`, `OpenAiUnifiedChatCompletionRequestEntity.java` |
+| `test_upstream_errors_*` | each status row, retries, connection failure, PUT wraps as 400 | `…/inference/services/openai/OpenAiResponseHandler.java`, `…/inference/external/http/retry/BaseResponseHandler.java`, `RetrySettings.java` |
+| `test_crud_response_shapes`, `test_put_never_updates_in_place`, `test_preconfigured_never_openai` | what a drift-free diff relies on, not pinned above | `PutInferenceModelAction.Response`, `ModelRegistry` (`ResourceAlreadyExistsException`), `ModelRegistry.defaultConfigs` |
+| `test_rest_*` | unrecognized params, unknown route/method, product header, media types, NRT search, optimistic concurrency, auto-creation | `BaseRestHandler`, `RestController`; https://www.elastic.co/docs/manage-data/data-store/near-real-time-search |
 """
 
-# Exact error texts from the reference stay on one line each, so they can be grepped for.
+# Elasticsearch's exact error texts stay on one line each, so they can be grepped for.
 # ruff: noqa: E501
 
 from __future__ import annotations
@@ -65,17 +65,17 @@ def _calls(app: SandboxApp, path: str | None = None) -> list[Any]:
 
 
 # ======================================================================================
-# 1. Routes
+# Routes (`…/inference/rest/Paths.java`)
 # ======================================================================================
 
 
-async def test_s1_put_with_task_type_in_path(sandbox_client: httpx.AsyncClient) -> None:
+async def test_routes_put_with_task_type_in_path(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "a", emb_body(), "text_embedding")
     assert response.status_code == 200
     assert response.json()["task_type"] == "text_embedding"
 
 
-async def test_s1_put_without_task_type_reads_body(sandbox_client: httpx.AsyncClient) -> None:
+async def test_routes_put_without_task_type_reads_body(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "a", {**chat_body(), "task_type": "completion"})
     assert response.status_code == 200
     assert response.json()["task_type"] == "completion"
@@ -86,7 +86,7 @@ async def test_s1_put_without_task_type_reads_body(sandbox_client: httpx.AsyncCl
     ["/_inference", "/_inference/_all", "/_inference/*", "/_inference/text_embedding/_all",
      "/_inference/text_embedding/*", "/_inference/emb", "/_inference/text_embedding/emb"],
 )  # fmt: skip
-async def test_s1_every_get_form_answers_endpoints(
+async def test_routes_every_get_form_answers_endpoints(
     sandbox_client: httpx.AsyncClient, path: str
 ) -> None:
     await put_emb(sandbox_client, "emb")
@@ -96,7 +96,7 @@ async def test_s1_every_get_form_answers_endpoints(
     assert "emb" in ids
 
 
-async def test_s1_services_lists_openai_task_types(sandbox_client: httpx.AsyncClient) -> None:
+async def test_routes_services_lists_openai_task_types(sandbox_client: httpx.AsyncClient) -> None:
     services = (await sandbox_client.get("/_inference/_services")).json()
     openai = next(s for s in services if s["service"] == "openai")
     assert openai["task_types"] == ["text_embedding", "completion", "chat_completion"]
@@ -105,7 +105,7 @@ async def test_s1_services_lists_openai_task_types(sandbox_client: httpx.AsyncCl
     assert filtered.json() == []
 
 
-async def test_s1_update_route_absent_before_8_17() -> None:
+async def test_routes_update_route_absent_before_8_17() -> None:
     async with client_for(es_version="8.16.0") as (_app, client):
         with_type = await client.put("/_inference/text_embedding/x/_update", json={})
         assert with_type.status_code == 400
@@ -126,7 +126,7 @@ async def test_s1_update_route_absent_before_8_17() -> None:
         ("9.1.0", True, True),
     ],
 )
-async def test_s1_stream_and_unified_routes_per_version(
+async def test_routes_stream_and_unified_routes_per_version(
     version: str, stream: bool, unified: bool
 ) -> None:
     async with client_for(es_version=version) as (_app, client):
@@ -137,7 +137,7 @@ async def test_s1_stream_and_unified_routes_per_version(
             assert (response.status_code == 404) is present, (suffix, response.text)
 
 
-async def test_s1_client_url_for_task_type_listing(sandbox_client: httpx.AsyncClient) -> None:
+async def test_routes_client_url_for_task_type_listing(sandbox_client: httpx.AsyncClient) -> None:
     """elasticsearch-py `get(task_type=...)` calls `/_inference/{task_type}/_all`."""
     await put_emb(sandbox_client, "emb")
     await put_chat(sandbox_client, "comp")
@@ -146,11 +146,11 @@ async def test_s1_client_url_for_task_type_listing(sandbox_client: httpx.AsyncCl
 
 
 # ======================================================================================
-# 2.1 Body fields
+# PUT body fields (`OpenAi*ServiceSettings`, `RateLimitSettings`)
 # ======================================================================================
 
 
-async def test_s2_1_missing_service_settings(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_body_missing_service_settings(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "a", {"service": "openai"}, "completion")
     assert error_of(response) == (
         400,
@@ -159,7 +159,7 @@ async def test_s2_1_missing_service_settings(sandbox_client: httpx.AsyncClient) 
     )
 
 
-async def test_s2_1_legacy_task_settings_model_moves_to_model_id(
+async def test_put_body_legacy_task_settings_model_moves_to_model_id(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     body = {
@@ -174,7 +174,7 @@ async def test_s2_1_legacy_task_settings_model_moves_to_model_id(
 
 
 @pytest.mark.parametrize(("key", "value"), [("dimensions", 128), ("similarity", "cosine")])
-async def test_s2_1_embedding_only_fields_rejected_on_completion(
+async def test_put_body_embedding_only_fields_rejected_on_completion(
     sandbox_client: httpx.AsyncClient, key: str, value: Any
 ) -> None:
     response = await put(sandbox_client, "c", chat_body(**{key: value}), "completion")
@@ -185,7 +185,7 @@ async def test_s2_1_embedding_only_fields_rejected_on_completion(
     )
 
 
-async def test_s2_1_dimensions_set_by_user_is_not_a_request_field(
+async def test_put_body_dimensions_set_by_user_is_not_a_request_field(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     response = await put(
@@ -196,7 +196,7 @@ async def test_s2_1_dimensions_set_by_user_is_not_a_request_field(
     )
 
 
-async def test_s2_1_rate_limit_unknown_key(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_body_rate_limit_unknown_key(sandbox_client: httpx.AsyncClient) -> None:
     body = chat_body(rate_limit={"requests_per_minute": 10, "burst": 2})
     response = await put(sandbox_client, "c", body, "completion")
     assert (
@@ -205,12 +205,12 @@ async def test_s2_1_rate_limit_unknown_key(sandbox_client: httpx.AsyncClient) ->
     )
 
 
-async def test_s2_1_rate_limit_override_echoed(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_body_rate_limit_override_echoed(sandbox_client: httpx.AsyncClient) -> None:
     created = await put_chat(sandbox_client, "c", rate_limit={"requests_per_minute": 42})
     assert created["service_settings"]["rate_limit"] == {"requests_per_minute": 42}
 
 
-async def test_s2_1_task_headers_only_from_9_2() -> None:
+async def test_put_body_task_headers_only_from_9_2() -> None:
     body = {**chat_body(), "task_settings": {"headers": {"X-Team": "search"}}}
     async with client_for(es_version="9.1.0") as (_app, client):
         old = await put(client, "c", body, "completion")
@@ -223,16 +223,18 @@ async def test_s2_1_task_headers_only_from_9_2() -> None:
 
 
 # ======================================================================================
-# 2.2 Processing order
+# PUT processing order (`TransportPutInferenceModelAction`)
 # ======================================================================================
 
 
-async def test_s2_2_id_is_checked_before_anything_else(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_order_id_is_checked_before_anything_else(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     response = await put(sandbox_client, "Bad", {"no": "service"}, "completion")
     assert error_of(response)[1] == "action_request_validation_exception"
 
 
-async def test_s2_2_missing_service(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_order_missing_service(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "a", {"service_settings": {}}, "completion")
     assert error_of(response) == (
         400,
@@ -241,14 +243,14 @@ async def test_s2_2_missing_service(sandbox_client: httpx.AsyncClient) -> None:
     )
 
 
-async def test_s2_2_unknown_service(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_order_unknown_service(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(
         sandbox_client, "a", {"service": "nope", "service_settings": {}}, "completion"
     )
     assert error_of(response) == (400, "status_exception", "Unknown service [nope]")
 
 
-async def test_s2_2_existence_checked_after_validation_call(
+async def test_put_order_existence_checked_after_validation_call(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "dup")
@@ -267,11 +269,11 @@ async def test_s2_2_existence_checked_after_validation_call(
 
 
 # ======================================================================================
-# 2.3 Task type in path vs body
+# Task type in path vs body (`ServiceUtils.resolveTaskType`)
 # ======================================================================================
 
 
-async def test_s2_3_no_task_type_anywhere(sandbox_client: httpx.AsyncClient) -> None:
+async def test_task_type_no_task_type_anywhere(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "a", chat_body())
     assert error_of(response) == (
         400,
@@ -280,12 +282,12 @@ async def test_s2_3_no_task_type_anywhere(sandbox_client: httpx.AsyncClient) -> 
     )
 
 
-async def test_s2_3_body_task_type_any(sandbox_client: httpx.AsyncClient) -> None:
+async def test_task_type_body_task_type_any(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "a", {**chat_body(), "task_type": "any"})
     assert error_of(response)[2] == "task_type [any] is not valid type for inference"
 
 
-async def test_s2_3_conflicting_task_types(sandbox_client: httpx.AsyncClient) -> None:
+async def test_task_type_conflicting_task_types(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(
         sandbox_client, "a", {**chat_body(), "task_type": "text_embedding"}, "completion"
     )
@@ -295,7 +297,7 @@ async def test_s2_3_conflicting_task_types(sandbox_client: httpx.AsyncClient) ->
     )
 
 
-async def test_s2_3_body_equal_to_url(sandbox_client: httpx.AsyncClient) -> None:
+async def test_task_type_body_equal_to_url(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(
         sandbox_client, "a", {**chat_body(), "task_type": "completion"}, "completion"
     )
@@ -303,7 +305,7 @@ async def test_s2_3_body_equal_to_url(sandbox_client: httpx.AsyncClient) -> None
 
 
 @pytest.mark.parametrize("where", ["url", "body"])
-async def test_s2_3_unknown_task_type(sandbox_client: httpx.AsyncClient, where: str) -> None:
+async def test_task_type_unknown_task_type(sandbox_client: httpx.AsyncClient, where: str) -> None:
     if where == "url":
         response = await put(sandbox_client, "a", chat_body(), "bad")
     else:
@@ -311,7 +313,7 @@ async def test_s2_3_unknown_task_type(sandbox_client: httpx.AsyncClient, where: 
     assert error_of(response) == (400, "status_exception", "Unknown task_type [bad]")
 
 
-async def test_s2_3_task_type_unsupported_by_openai(sandbox_client: httpx.AsyncClient) -> None:
+async def test_task_type_unsupported_by_openai(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "a", chat_body(), "sparse_embedding")
     assert (
         error_of(response)[2]
@@ -319,21 +321,21 @@ async def test_s2_3_task_type_unsupported_by_openai(sandbox_client: httpx.AsyncC
     )
 
 
-async def test_s2_3_task_type_case_insensitive_echoed_lower(
+async def test_task_type_case_insensitive_echoed_lower(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     response = await put(sandbox_client, "a", emb_body(), "TEXT_EMBEDDING")
     assert response.json()["task_type"] == "text_embedding"
 
 
-async def test_s2_3_chat_completion_unknown_before_8_18() -> None:
+async def test_task_type_chat_completion_unknown_before_8_18() -> None:
     async with client_for(es_version="8.17.0") as (_app, client):
         response = await put(client, "a", chat_body(), "chat_completion")
         assert error_of(response)[2] == "Unknown task_type [chat_completion]"
 
 
 # ======================================================================================
-# 2.4 inference_id rules
+# inference_id rules (`PutInferenceModelAction.Request.validate`, `MlStrings`)
 # ======================================================================================
 
 
@@ -344,13 +346,13 @@ def _invalid_id(inference_id: str) -> str:
     )
 
 
-async def test_s2_4_inference_id_rejects_upper_case(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_inference_id_rejects_upper_case(sandbox_client: httpx.AsyncClient) -> None:
     response = await put(sandbox_client, "My-Id", chat_body(), "completion")
     assert error_of(response) == (400, "action_request_validation_exception", _invalid_id("My-Id"))
 
 
 @pytest.mark.parametrize("inference_id", ["-a", "a-", "_a", "a.", ".dot", "_all", "a b"])
-async def test_s2_4_inference_id_edges_rejected(
+async def test_put_inference_id_edges_rejected(
     sandbox_client: httpx.AsyncClient, inference_id: str
 ) -> None:
     response = await put(sandbox_client, inference_id, chat_body(), "completion")
@@ -358,7 +360,7 @@ async def test_s2_4_inference_id_edges_rejected(
 
 
 @pytest.mark.parametrize("inference_id", ["a", "a.b", "a_b-c.9", "x" * 300])
-async def test_s2_4_inference_id_accepted(
+async def test_put_inference_id_accepted(
     sandbox_client: httpx.AsyncClient, inference_id: str
 ) -> None:
     response = await put(sandbox_client, inference_id, chat_body(), "completion")
@@ -366,7 +368,7 @@ async def test_s2_4_inference_id_accepted(
 
 
 # ======================================================================================
-# 2.5 Field validation
+# Field validation (`OpenAiService.parseRequestConfig`, `ServiceUtils`)
 # ======================================================================================
 
 
@@ -376,7 +378,7 @@ async def _put_error(
     return error_of(await put(client, "f", body, task_type))
 
 
-async def test_s2_5_missing_model_id_hides_missing_api_key(
+async def test_put_fields_missing_model_id_hides_missing_api_key(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     body = {"service": "openai", "service_settings": {}}
@@ -390,7 +392,7 @@ async def test_s2_5_missing_model_id_hides_missing_api_key(
 @pytest.mark.parametrize(
     ("version", "scope"), [("8.16.0", "service_settings"), ("8.17.0", "secret_settings")]
 )
-async def test_s2_5_missing_api_key_scope_per_version(version: str, scope: str) -> None:
+async def test_put_fields_missing_api_key_scope_per_version(version: str, scope: str) -> None:
     body = {"service": "openai", "service_settings": {"model_id": EMB_MODEL}}
     async with client_for(es_version=version) as (_app, client):
         assert (await _put_error(client, body))[2] == (
@@ -414,7 +416,7 @@ async def test_s2_5_missing_api_key_scope_per_version(version: str, scope: str) 
         ({"dimensions": 1.5}, "field [dimensions] is not of the expected type. The value [1.5] cannot be converted to a [Integer]"),
     ],
 )  # fmt: skip
-async def test_s2_5_field_error_messages(
+async def test_put_fields_field_error_messages(
     sandbox_client: httpx.AsyncClient, settings: dict[str, Any], message: str
 ) -> None:
     assert await _put_error(sandbox_client, emb_body(**settings)) == (
@@ -424,14 +426,14 @@ async def test_s2_5_field_error_messages(
     )
 
 
-async def test_s2_5_user_empty(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_fields_user_empty(sandbox_client: httpx.AsyncClient) -> None:
     body = {**emb_body(), "task_settings": {"user": ""}}
     assert (await _put_error(sandbox_client, body))[2] == (
         "Validation Failed: 1: [task_settings] Invalid value empty string. [user] must be a non-empty string;"
     )
 
 
-async def test_s2_5_field_errors_accumulate(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_fields_field_errors_accumulate(sandbox_client: httpx.AsyncClient) -> None:
     body = emb_body(dimensions=0, similarity="bad", model_id="")
     assert (await _put_error(sandbox_client, body))[2] == (
         "Validation Failed: 1: [service_settings] Invalid value [bad] received. [similarity] must be "
@@ -441,14 +443,14 @@ async def test_s2_5_field_errors_accumulate(sandbox_client: httpx.AsyncClient) -
     )
 
 
-async def test_s2_5_similarity_case_insensitive_echoed_lower(
+async def test_put_fields_similarity_case_insensitive_echoed_lower(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     created = await put_emb(sandbox_client, "s", similarity="COSINE")
     assert created["service_settings"]["similarity"] == "cosine"
 
 
-async def test_s2_5_relative_url_fails_at_validation_call(
+async def test_put_fields_relative_url_fails_at_validation_call(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     status, kind, reason = await _put_error(sandbox_client, emb_body(url="not-a-url"))
@@ -458,7 +460,9 @@ async def test_s2_5_relative_url_fails_at_validation_call(
     )
 
 
-async def test_s2_5_chunking_on_completion_is_unknown(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_fields_chunking_on_completion_is_unknown(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     body = {
         **chat_body(),
         "chunking_settings": {"strategy": "word", "max_chunk_size": 100, "overlap": 10},
@@ -469,7 +473,9 @@ async def test_s2_5_chunking_on_completion_is_unknown(sandbox_client: httpx.Asyn
     )
 
 
-async def test_s2_5_unknown_top_level_and_task_settings(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_fields_unknown_top_level_and_task_settings(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     top = {**emb_body(), "extra": 1}
     assert (await _put_error(sandbox_client, top))[2].startswith(
         "Model configuration contains settings [{extra=1}]"
@@ -480,13 +486,15 @@ async def test_s2_5_unknown_top_level_and_task_settings(sandbox_client: httpx.As
     )
 
 
-async def test_s2_5_non_object_service_settings_is_a_500(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_fields_non_object_service_settings_is_a_500(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     body = {"service": "openai", "service_settings": "x"}
     assert (await _put_error(sandbox_client, body))[0] == 500
 
 
 # ======================================================================================
-# 2.6 chunking_settings
+# chunking_settings (`ChunkingSettingsBuilder`, `*ChunkingSettings`)
 # ======================================================================================
 
 
@@ -496,13 +504,13 @@ async def _chunking(client: httpx.AsyncClient, chunking: Any) -> httpx.Response:
 
 
 @pytest.mark.parametrize("chunking", [None, {}])
-async def test_s2_6_default_chunking(sandbox_client: httpx.AsyncClient, chunking: Any) -> None:
+async def test_chunking_default_chunking(sandbox_client: httpx.AsyncClient, chunking: Any) -> None:
     body = emb_body() if chunking is None else {**emb_body(), "chunking_settings": chunking}
     response = await put(sandbox_client, "c", body, "text_embedding")
     assert response.json()["chunking_settings"] == DEFAULT_CHUNKING
 
 
-async def test_s2_6_missing_strategy(sandbox_client: httpx.AsyncClient) -> None:
+async def test_chunking_missing_strategy(sandbox_client: httpx.AsyncClient) -> None:
     response = await _chunking(sandbox_client, {"max_chunk_size": 100})
     assert error_of(response) == (
         400,
@@ -511,7 +519,7 @@ async def test_s2_6_missing_strategy(sandbox_client: httpx.AsyncClient) -> None:
     )
 
 
-async def test_s2_6_unknown_strategy_is_exact_match(sandbox_client: httpx.AsyncClient) -> None:
+async def test_chunking_unknown_strategy_is_exact_match(sandbox_client: httpx.AsyncClient) -> None:
     response = await _chunking(
         sandbox_client, {"strategy": "Word", "max_chunk_size": 100, "overlap": 10}
     )
@@ -537,7 +545,7 @@ async def test_s2_6_unknown_strategy_is_exact_match(sandbox_client: httpx.AsyncC
         ({"strategy": "recursive", "max_chunk_size": 100, "separators": []}, "Recursive chunking settings can not have an empty list of separators"),
     ],
 )  # fmt: skip
-async def test_s2_6_chunking_validation_messages(
+async def test_chunking_validation_messages(
     sandbox_client: httpx.AsyncClient, chunking: dict[str, Any], message: str
 ) -> None:
     assert error_of(await _chunking(sandbox_client, chunking)) == (
@@ -559,7 +567,7 @@ async def test_s2_6_chunking_validation_messages(
         ({"strategy": "recursive", "max_chunk_size": 100, "separators": ["\n\n", "\n"]}, {"strategy": "recursive", "max_chunk_size": 100, "separators": ["\n\n", "\n"]}),
     ],
 )  # fmt: skip
-async def test_s2_6_chunking_echo(
+async def test_chunking_echo(
     sandbox_client: httpx.AsyncClient, chunking: dict[str, Any], echo: dict[str, Any]
 ) -> None:
     response = await _chunking(sandbox_client, chunking)
@@ -567,7 +575,7 @@ async def test_s2_6_chunking_echo(
     assert list(response.json()["chunking_settings"].items()) == list(echo.items())
 
 
-async def test_s2_6_markdown_group_expands(sandbox_client: httpx.AsyncClient) -> None:
+async def test_chunking_markdown_group_expands(sandbox_client: httpx.AsyncClient) -> None:
     response = await _chunking(
         sandbox_client,
         {"strategy": "recursive", "max_chunk_size": 50, "separator_group": "markdown"},
@@ -576,19 +584,19 @@ async def test_s2_6_markdown_group_expands(sandbox_client: httpx.AsyncClient) ->
     assert separators[:2] == ["\n# ", "\n## "] and len(separators) == 8
 
 
-async def test_s2_6_none_and_recursive_unknown_before_9_1() -> None:
+async def test_chunking_none_and_recursive_unknown_before_9_1() -> None:
     async with client_for(es_version="9.0.0") as (_app, client):
         response = await _chunking(client, {"strategy": "none"})
         assert error_of(response)[2] == "Invalid chunkingStrategy none"
 
 
-async def test_s2_6_sentence_upper_bound_dropped_in_9_2() -> None:
+async def test_chunking_sentence_upper_bound_dropped_in_9_2() -> None:
     async with client_for(es_version="9.2.0") as (_app, client):
         response = await _chunking(client, {"strategy": "sentence", "max_chunk_size": 1000})
         assert response.json()["chunking_settings"]["max_chunk_size"] == 1000
 
 
-async def test_s2_6_chunking_unknown_setting_on_8_15() -> None:
+async def test_chunking_unknown_setting_on_8_15() -> None:
     async with client_for(es_version="8.15.0") as (_app, client):
         response = await _chunking(client, {"strategy": "sentence", "max_chunk_size": 100})
         assert error_of(response)[2].startswith(
@@ -599,11 +607,11 @@ async def test_s2_6_chunking_unknown_setting_on_8_15() -> None:
 
 
 # ======================================================================================
-# 2.7 PUT response
+# PUT response (`PutInferenceModelAction.Response`)
 # ======================================================================================
 
 
-async def test_s2_7_put_answers_bare_endpoint_equal_to_get(
+async def test_put_answers_bare_endpoint_equal_to_get(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     created = await put_emb(sandbox_client, "my-emb")
@@ -627,7 +635,7 @@ async def test_s2_7_put_answers_bare_endpoint_equal_to_get(
     ("version", "accepted"),
     [("8.18.0", False), ("8.19.0", True), ("9.0.0", False), ("9.1.0", True)],
 )
-async def test_s2_7_put_timeout_param_per_version(version: str, accepted: bool) -> None:
+async def test_put_timeout_param_per_version(version: str, accepted: bool) -> None:
     async with client_for(es_version=version) as (_app, client):
         response = await client.put("/_inference/completion/t?timeout=10s", json=chat_body())
         if accepted:
@@ -640,7 +648,7 @@ async def test_s2_7_put_timeout_param_per_version(version: str, accepted: bool) 
             )
 
 
-async def test_s2_7_put_timeout_bounds_the_validation_call(
+async def test_put_timeout_bounds_the_validation_call(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     fault(sandbox_app, path="/v1/chat/completions", kind="delay", delay_s=1.0, count=1)
@@ -656,11 +664,11 @@ async def test_s2_7_put_timeout_bounds_the_validation_call(
 
 
 # ======================================================================================
-# 3. The validation call
+# The validation call (`TextEmbeddingModelValidator`, `ChatCompletionModelValidator`)
 # ======================================================================================
 
 
-async def test_s3_text_embedding_validation_request(
+async def test_validation_call_text_embedding_validation_request(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -668,7 +676,7 @@ async def test_s3_text_embedding_validation_request(
     assert (call.path, call.body) == ("/v1/embeddings", {"input": ["how big"], "model": EMB_MODEL})
 
 
-async def test_s3_completion_validation_is_one_plain_chat(
+async def test_validation_call_completion_validation_is_one_plain_chat(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_chat(sandbox_client, "c")
@@ -681,7 +689,7 @@ async def test_s3_completion_validation_is_one_plain_chat(
     }
 
 
-async def test_s3_chat_completion_validation_streams(
+async def test_validation_call_chat_completion_validation_streams(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_chat(sandbox_client, "cc", "chat_completion")
@@ -689,13 +697,13 @@ async def test_s3_chat_completion_validation_streams(
     assert call.body["stream"] is True and call.body["messages"][0]["content"] == "how big"
 
 
-async def test_s3_no_completion_validation_before_8_16() -> None:
+async def test_validation_call_no_completion_validation_before_8_16() -> None:
     async with client_for(es_version="8.15.0") as (app, client):
         await put_chat(client, "c")
         assert _calls(app) == []
 
 
-async def test_s3_user_dimensions_kept_when_upstream_agrees(
+async def test_validation_call_user_dimensions_kept_when_upstream_agrees(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     created = await put_emb(sandbox_client, "e", dimensions=64, similarity="l2_norm")
@@ -703,7 +711,7 @@ async def test_s3_user_dimensions_kept_when_upstream_agrees(
     assert created["service_settings"]["similarity"] == "l2_norm"
 
 
-async def test_s3_dimension_mismatch(
+async def test_validation_call_dimension_mismatch(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     reply = {
@@ -720,7 +728,7 @@ async def test_s3_dimension_mismatch(
     )
 
 
-async def test_s3_upstream_failure_wrapped_with_cause(
+async def test_validation_call_upstream_failure_wrapped_with_cause(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     sandbox_app.keys.revoke(KEY)
@@ -738,17 +746,17 @@ async def test_s3_upstream_failure_wrapped_with_cause(
 
 
 # ======================================================================================
-# 4.1 GET envelope
+# GET envelope (`TransportGetInferenceModelAction`)
 # ======================================================================================
 
 
-async def test_s4_1_single_id_still_wrapped_in_endpoints(sandbox_client: httpx.AsyncClient) -> None:
+async def test_get_single_id_still_wrapped_in_endpoints(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     body = (await sandbox_client.get("/_inference/completion/c")).json()
     assert list(body) == ["endpoints"] and len(body["endpoints"]) == 1
 
 
-async def test_s4_1_sorted_by_inference_id_with_defaults_first(
+async def test_get_sorted_by_inference_id_with_defaults_first(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     for name in ("zeta", "alpha", "m-1", "m.0"):
@@ -759,16 +767,16 @@ async def test_s4_1_sorted_by_inference_id_with_defaults_first(
 
 
 @pytest.mark.parametrize("path", ["/_inference/completion/_all", "/_inference/chat_completion/*"])
-async def test_s4_1_no_match_is_empty_list(sandbox_client: httpx.AsyncClient, path: str) -> None:
+async def test_get_no_match_is_empty_list(sandbox_client: httpx.AsyncClient, path: str) -> None:
     assert (await sandbox_client.get(path)).json() == {"endpoints": []}
 
 
 # ======================================================================================
-# 4.2 Per-endpoint object
+# Per-endpoint object (`ModelConfigurations.toFilteredXContent`)
 # ======================================================================================
 
 
-async def test_s4_2_embedding_key_order_and_echo_only_if_sent(
+async def test_get_endpoint_embedding_key_order_and_echo_only_if_sent(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     body = {
@@ -803,7 +811,7 @@ async def test_s4_2_embedding_key_order_and_echo_only_if_sent(
     )
 
 
-async def test_s4_2_completion_key_order(sandbox_client: httpx.AsyncClient) -> None:
+async def test_get_endpoint_completion_key_order(sandbox_client: httpx.AsyncClient) -> None:
     body = chat_body(max_input_tokens=9, organization_id="org-2")
     endpoint = (await put(sandbox_client, "c", body, "completion")).json()
     assert list(endpoint["service_settings"]) == [
@@ -816,18 +824,20 @@ async def test_s4_2_completion_key_order(sandbox_client: httpx.AsyncClient) -> N
     assert endpoint["service_settings"]["rate_limit"] == {"requests_per_minute": 500}
 
 
-async def test_s4_2_default_url_never_echoed(sandbox_client: httpx.AsyncClient) -> None:
+async def test_get_endpoint_default_url_never_echoed(sandbox_client: httpx.AsyncClient) -> None:
     endpoint = await put_emb(sandbox_client, "e")
     assert "url" not in endpoint["service_settings"]
 
 
-async def test_s4_2_empty_task_settings_present_on_8_15() -> None:
+async def test_get_endpoint_empty_task_settings_present_on_8_15() -> None:
     async with client_for(es_version="8.15.0") as (_app, client):
         endpoint = await put_chat(client, "c")
         assert endpoint["task_settings"] == {}
 
 
-async def test_s4_2_persisted_pre_8_16_embedding_reads_old_chunking_default(tmp_path: Any) -> None:
+async def test_get_endpoint_persisted_pre_8_16_embedding_reads_old_chunking_default(
+    tmp_path: Any,
+) -> None:
     async with client_for(es_version="8.15.0", data_dir=tmp_path) as (_app, client):
         await put_emb(client, "old")
     async with client_for(es_version="9.1.0", data_dir=tmp_path) as (_app, client):
@@ -840,11 +850,11 @@ async def test_s4_2_persisted_pre_8_16_embedding_reads_old_chunking_default(tmp_
 
 
 # ======================================================================================
-# 4.3 GET errors
+# GET errors (`ModelRegistry`, `InferenceExceptions`)
 # ======================================================================================
 
 
-async def test_s4_3_unknown_id(sandbox_client: httpx.AsyncClient) -> None:
+async def test_get_unknown_id(sandbox_client: httpx.AsyncClient) -> None:
     response = await sandbox_client.get("/_inference/inference_to_get")
     assert error_of(response) == (
         404,
@@ -853,7 +863,7 @@ async def test_s4_3_unknown_id(sandbox_client: httpx.AsyncClient) -> None:
     )
 
 
-async def test_s4_3_wrong_task_type(sandbox_client: httpx.AsyncClient) -> None:
+async def test_get_wrong_task_type(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.get("/_inference/completion/e")
     assert error_of(response) == (
@@ -863,12 +873,12 @@ async def test_s4_3_wrong_task_type(sandbox_client: httpx.AsyncClient) -> None:
     )
 
 
-async def test_s4_3_bad_task_type_segment(sandbox_client: httpx.AsyncClient) -> None:
+async def test_get_bad_task_type_segment(sandbox_client: httpx.AsyncClient) -> None:
     assert error_of(await sandbox_client.get("/_inference/bad/e"))[2] == "Unknown task_type [bad]"
 
 
 # ======================================================================================
-# 4.4 Preconfigured endpoints
+# Preconfigured endpoints (`ModelRegistry.defaultConfigs`)
 # ======================================================================================
 
 
@@ -887,14 +897,14 @@ async def test_s4_3_bad_task_type_segment(sandbox_client: httpx.AsyncClient) -> 
         ),
     ],
 )
-async def test_s4_4_preconfigured_endpoints_per_version(version: str, expected: list[str]) -> None:
+async def test_preconfigured_endpoints_per_version(version: str, expected: list[str]) -> None:
     async with client_for(es_version=version) as (_app, client):
         endpoints = (await client.get("/_inference/_all")).json()["endpoints"]
         assert [e["inference_id"] for e in endpoints] == expected
         assert all(e["service"] == "elasticsearch" for e in endpoints)
 
 
-async def test_s4_4_default_elser_shape(sandbox_client: httpx.AsyncClient) -> None:
+async def test_preconfigured_default_elser_shape(sandbox_client: httpx.AsyncClient) -> None:
     (elser,) = (await sandbox_client.get("/_inference/.elser-2-elasticsearch")).json()["endpoints"]
     assert elser["task_type"] == "sparse_embedding"
     assert elser["service_settings"]["num_threads"] == 1
@@ -903,13 +913,15 @@ async def test_s4_4_default_elser_shape(sandbox_client: httpx.AsyncClient) -> No
     }  # fmt: skip
 
 
-async def test_s4_4_reserved_ids_cannot_be_created(sandbox_client: httpx.AsyncClient) -> None:
+async def test_preconfigured_reserved_ids_cannot_be_created(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     response = await put(sandbox_client, ".elser-2-elasticsearch", chat_body(), "completion")
     assert error_of(response)[1] == "action_request_validation_exception"
 
 
 # ======================================================================================
-# 5. DELETE
+# DELETE (`TransportDeleteInferenceEndpointAction`)
 # ======================================================================================
 
 
@@ -941,27 +953,27 @@ def _index_text(inference_id: str, indexes: str) -> str:
     )
 
 
-async def test_s5_delete_response(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_response(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     response = await sandbox_client.delete("/_inference/c")
     assert response.json() == {"acknowledged": True, "pipelines": [], "indexes": []}
     assert (await sandbox_client.get("/_inference/c")).status_code == 404
 
 
-async def test_s5_delete_unknown(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_unknown(sandbox_client: httpx.AsyncClient) -> None:
     assert error_of(await sandbox_client.delete("/_inference/nope"))[:2] == (
         404,
         "resource_not_found_exception",
     )
 
 
-async def test_s5_delete_wrong_task_type(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_wrong_task_type(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     response = await sandbox_client.delete("/_inference/text_embedding/c")
     assert error_of(response)[2].startswith("Requested task type [text_embedding] does not match")
 
 
-async def test_s5_referenced_by_pipeline_is_409(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_referenced_by_pipeline_is_409(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     await _use_in_pipeline(sandbox_client, "p2", "e")
     await _use_in_pipeline(sandbox_client, "p1", "e")
@@ -970,7 +982,7 @@ async def test_s5_referenced_by_pipeline_is_409(sandbox_client: httpx.AsyncClien
 
 
 @pytest.mark.parametrize("key", ["inference_id", "search_inference_id"])
-async def test_s5_used_by_semantic_text_is_409_with_leading_space(
+async def test_delete_used_by_semantic_text_is_409_with_leading_space(
     sandbox_client: httpx.AsyncClient, key: str
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -984,7 +996,7 @@ async def test_s5_used_by_semantic_text_is_409_with_leading_space(
     assert error_of(response) == (409, "status_exception", _index_text("e", "docs"))
 
 
-async def test_s5_dry_run_lists_references_and_keeps_endpoint(
+async def test_delete_dry_run_lists_references_and_keeps_endpoint(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1000,7 +1012,7 @@ async def test_s5_dry_run_lists_references_and_keeps_endpoint(
     assert (await sandbox_client.get("/_inference/e")).status_code == 200
 
 
-async def test_s5_dry_run_without_references(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_dry_run_without_references(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.delete("/_inference/text_embedding/e?dry_run")
     assert response.json() == {
@@ -1011,7 +1023,9 @@ async def test_s5_dry_run_without_references(sandbox_client: httpx.AsyncClient) 
     }
 
 
-async def test_s5_force_deletes_a_referenced_endpoint(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_force_deletes_a_referenced_endpoint(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     await put_emb(sandbox_client, "e")
     await _use_in_pipeline(sandbox_client, "p", "e")
     response = await sandbox_client.delete("/_inference/e?force=true")
@@ -1019,7 +1033,7 @@ async def test_s5_force_deletes_a_referenced_endpoint(sandbox_client: httpx.Asyn
     assert (await sandbox_client.get("/_inference/e")).status_code == 404
 
 
-async def test_s5_references_go_away_with_their_index_and_pipeline(
+async def test_delete_references_go_away_with_their_index_and_pipeline(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1030,7 +1044,7 @@ async def test_s5_references_go_away_with_their_index_and_pipeline(
     assert (await sandbox_client.delete("/_inference/e")).status_code == 200
 
 
-async def test_s5_8_15_checks_pipelines_only_with_older_texts() -> None:
+async def test_delete_8_15_checks_pipelines_only_with_older_texts() -> None:
     async with client_for(es_version="8.15.0") as (_app, client):
         await put_emb(client, "e")
         await _use_in_pipeline(client, "p", "e")
@@ -1044,14 +1058,14 @@ async def test_s5_8_15_checks_pipelines_only_with_older_texts() -> None:
         assert (await client.delete("/_inference/e?force")).json() == {"acknowledged": True}
 
 
-async def test_s5_reserved_endpoint_refused(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_reserved_endpoint_refused(sandbox_client: httpx.AsyncClient) -> None:
     response = await sandbox_client.delete("/_inference/.elser-2-elasticsearch?force=true")
     assert error_of(response)[2] == (
         "[.elser-2-elasticsearch] is a reserved inference endpoint. Cannot delete a reserved inference endpoint."
     )
 
 
-async def test_s5_bad_boolean_parameter(sandbox_client: httpx.AsyncClient) -> None:
+async def test_delete_bad_boolean_parameter(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     response = await sandbox_client.delete("/_inference/c?force=yes")
     assert (
@@ -1061,11 +1075,11 @@ async def test_s5_bad_boolean_parameter(sandbox_client: httpx.AsyncClient) -> No
 
 
 # ======================================================================================
-# 6. _update
+# _update (`UpdateInferenceModelAction`, `TransportUpdateInferenceModelAction`)
 # ======================================================================================
 
 
-async def test_s6_update_rotates_api_key(
+async def test_update_rotates_api_key(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1080,7 +1094,7 @@ async def test_s6_update_rotates_api_key(
     assert (await sandbox_client.post("/_inference/e", json={"input": "x"})).status_code == 200
 
 
-async def test_s6_task_settings_merge(sandbox_client: httpx.AsyncClient) -> None:
+async def test_update_task_settings_merge(sandbox_client: httpx.AsyncClient) -> None:
     body = {**chat_body(), "task_settings": {"user": "a"}}
     await put(sandbox_client, "c", body, "completion")
     response = await sandbox_client.put(
@@ -1089,7 +1103,7 @@ async def test_s6_task_settings_merge(sandbox_client: httpx.AsyncClient) -> None
     assert response.json()["task_settings"] == {"user": "b"}
 
 
-async def test_s6_other_service_settings_silently_ignored(
+async def test_update_other_service_settings_silently_ignored(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     before = await put_emb(sandbox_client, "e")
@@ -1105,7 +1119,7 @@ async def test_s6_other_service_settings_silently_ignored(
     assert after.status_code == 200 and after.json() == before
 
 
-async def test_s6_service_settings_require_api_key(sandbox_client: httpx.AsyncClient) -> None:
+async def test_update_service_settings_require_api_key(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.put(
         "/_inference/e/_update", json={"service_settings": {"model_id": "m"}}
@@ -1128,7 +1142,7 @@ async def test_s6_service_settings_require_api_key(sandbox_client: httpx.AsyncCl
         ({"task_type": "completion"}, "Task type must match the task type of the existing endpoint"),
     ],
 )  # fmt: skip
-async def test_s6_body_rules(
+async def test_update_body_rules(
     sandbox_client: httpx.AsyncClient, body: dict[str, Any], reason: str
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1136,7 +1150,7 @@ async def test_s6_body_rules(
     assert error_of(response) == (400, "status_exception", reason)
 
 
-async def test_s6_task_type_in_url_must_match(sandbox_client: httpx.AsyncClient) -> None:
+async def test_update_task_type_in_url_must_match(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.put(
         "/_inference/completion/e/_update", json={"task_settings": {"user": "u"}}
@@ -1144,21 +1158,21 @@ async def test_s6_task_type_in_url_must_match(sandbox_client: httpx.AsyncClient)
     assert error_of(response)[2] == "Task type must match the task type of the existing endpoint"
 
 
-async def test_s6_task_type_in_body_accepted(sandbox_client: httpx.AsyncClient) -> None:
+async def test_update_task_type_in_body_accepted(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     body = {"task_type": "text_embedding", "task_settings": {"user": "u"}}
     response = await sandbox_client.put("/_inference/e/_update", json=body)
     assert response.json()["task_settings"] == {"user": "u"}
 
 
-async def test_s6_unknown_id_is_404(sandbox_client: httpx.AsyncClient) -> None:
+async def test_update_unknown_id_is_404(sandbox_client: httpx.AsyncClient) -> None:
     response = await sandbox_client.put(
         "/_inference/nope/_update", json={"task_settings": {"user": "u"}}
     )
     assert error_of(response)[:2] == (404, "resource_not_found_exception")
 
 
-async def test_s6_unchanged_config_makes_no_upstream_call(
+async def test_update_unchanged_config_makes_no_upstream_call(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1174,7 +1188,7 @@ async def test_s6_unchanged_config_makes_no_upstream_call(
     assert changed.status_code == 200 and len(_calls(sandbox_app)) == calls + 1
 
 
-async def test_s6_failed_validation_keeps_old_config(
+async def test_update_failed_validation_keeps_old_config(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     before = await put_emb(sandbox_client, "e")
@@ -1186,7 +1200,7 @@ async def test_s6_failed_validation_keeps_old_config(
     assert (await sandbox_client.post("/_inference/e", json={"input": "x"})).status_code == 200
 
 
-async def test_s6_early_8_17_requires_task_type_in_path() -> None:
+async def test_update_early_8_17_requires_task_type_in_path() -> None:
     async with client_for(es_version="8.17.0") as (_app, client):
         await put_emb(client, "e")
         response = await client.put("/_inference/e/_update", json={"task_settings": {"user": "u"}})
@@ -1197,7 +1211,7 @@ async def test_s6_early_8_17_requires_task_type_in_path() -> None:
         assert ok.status_code == 200
 
 
-async def test_s6_concurrent_update_is_409(
+async def test_update_concurrent_update_is_409(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     import asyncio
@@ -1217,11 +1231,13 @@ async def test_s6_concurrent_update_is_409(
 
 
 # ======================================================================================
-# 7. Perform inference
+# Perform inference (`InferenceAction`, `ServerSentEventsRestActionListener`)
 # ======================================================================================
 
 
-async def test_s7_text_embedding_one_vector_per_input(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_text_embedding_one_vector_per_input(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     await put_emb(sandbox_client, "e", dimensions=4)
     body = (
         await sandbox_client.post("/_inference/text_embedding/e", json={"input": ["a", "b", "c"]})
@@ -1230,13 +1246,15 @@ async def test_s7_text_embedding_one_vector_per_input(sandbox_client: httpx.Asyn
     assert [len(item["embedding"]) for item in body["text_embedding"]] == [4, 4, 4]
 
 
-async def test_s7_completion_result(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_completion_result(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     body = (await sandbox_client.post("/_inference/c", json={"input": "hello"})).json()
     assert list(body) == ["completion"] and isinstance(body["completion"][0]["result"], str)
 
 
-async def test_s7_completion_accepts_exactly_one_input(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_completion_accepts_exactly_one_input(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     await put_chat(sandbox_client, "c")
     response = await sandbox_client.post("/_inference/c", json={"input": ["a", "b"]})
     assert error_of(response) == (
@@ -1253,7 +1271,7 @@ async def test_s7_completion_accepts_exactly_one_input(sandbox_client: httpx.Asy
         ({"input": []}, "Field [input] cannot be an empty array"),
     ],
 )
-async def test_s7_input_validation(
+async def test_inference_input_validation(
     sandbox_client: httpx.AsyncClient, body: dict[str, Any], message: str
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1265,12 +1283,12 @@ async def test_s7_input_validation(
     )
 
 
-async def test_s7_body_is_required(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_body_is_required(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     assert error_of(await sandbox_client.post("/_inference/e"))[:2] == (400, "parse_exception")
 
 
-async def test_s7_unknown_body_field(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_unknown_body_field(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.post(
         "/_inference/e",
@@ -1284,7 +1302,9 @@ async def test_s7_unknown_body_field(sandbox_client: httpx.AsyncClient) -> None:
     )
 
 
-async def test_s7_chat_completion_rejected_on_plain_post(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_chat_completion_rejected_on_plain_post(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     await put_chat(sandbox_client, "cc", "chat_completion")
     response = await sandbox_client.post("/_inference/cc", json={"input": "x"})
     assert error_of(response)[2] == (
@@ -1294,14 +1314,16 @@ async def test_s7_chat_completion_rejected_on_plain_post(sandbox_client: httpx.A
     )
 
 
-async def test_s7_unknown_id_and_task_type_mismatch(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_unknown_id_and_task_type_mismatch(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     await put_chat(sandbox_client, "c")
     assert error_of(await sandbox_client.post("/_inference/nope", json={"input": "x"}))[0] == 404
     mismatch = await sandbox_client.post("/_inference/text_embedding/c", json={"input": "x"})
     assert error_of(mismatch)[2].startswith("Requested task type [text_embedding] does not match")
 
 
-async def test_s7_completion_stream_framing(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_completion_stream_framing(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     response = await sandbox_client.post("/_inference/completion/c/_stream", json={"input": "hi"})
     assert response.status_code == 200
@@ -1316,7 +1338,7 @@ async def test_s7_completion_stream_framing(sandbox_client: httpx.AsyncClient) -
     assert "".join(deltas) == full
 
 
-async def test_s7_chat_completion_stream_chunks_unwrapped(
+async def test_inference_chat_completion_stream_chunks_unwrapped(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     await put_chat(sandbox_client, "cc", "chat_completion")
@@ -1330,7 +1352,9 @@ async def test_s7_chat_completion_stream_chunks_unwrapped(
         assert chunk["object"] == "chat.completion.chunk" and "chat_completion" not in chunk
 
 
-async def test_s7_stream_not_allowed_for_text_embedding(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_stream_not_allowed_for_text_embedding(
+    sandbox_client: httpx.AsyncClient,
+) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.post("/_inference/e/_stream", json={"input": "x"})
     assert response.status_code == 405
@@ -1342,7 +1366,7 @@ async def test_s7_stream_not_allowed_for_text_embedding(sandbox_client: httpx.As
     )
 
 
-async def test_s7_stream_failure_before_first_chunk_keeps_status(
+async def test_inference_stream_failure_before_first_chunk_keeps_status(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     response = await sandbox_client.post("/_inference/completion/nope/_stream", json={"input": "x"})
@@ -1351,7 +1375,7 @@ async def test_s7_stream_failure_before_first_chunk_keeps_status(
     assert event == "error" and json.loads(data)["status"] == 404
 
 
-async def test_s7_unified_requires_messages(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_unified_requires_messages(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "cc", "chat_completion")
     response = await sandbox_client.post(
         "/_inference/chat_completion/cc/_unified", json={"model": "x"}
@@ -1359,7 +1383,7 @@ async def test_s7_unified_requires_messages(sandbox_client: httpx.AsyncClient) -
     assert response.status_code == 400 and sse_events(response.text)[0][0] == "error"
 
 
-async def test_s7_task_settings_user_override(
+async def test_inference_task_settings_user_override(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put(
@@ -1372,7 +1396,9 @@ async def test_s7_task_settings_user_override(
     assert [c.user for c in _calls(sandbox_app)] == ["stored", "override", "stored"]
 
 
-async def test_s7_timeout_param(sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_timeout_param(
+    sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
+) -> None:
     await put_chat(sandbox_client, "c")
     fault(sandbox_app, path="/v1/chat/completions", kind="delay", delay_s=1.0, count=1)
     response = await sandbox_client.post("/_inference/c?timeout=20ms", json={"input": "x"})
@@ -1383,7 +1409,7 @@ async def test_s7_timeout_param(sandbox_app: SandboxApp, sandbox_client: httpx.A
     )
 
 
-async def test_s7_openai_takes_no_input_type(sandbox_client: httpx.AsyncClient) -> None:
+async def test_inference_openai_takes_no_input_type(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.post(
         "/_inference/e", json={"input": "x", "input_type": "SEARCH"}
@@ -1396,11 +1422,11 @@ async def test_s7_openai_takes_no_input_type(sandbox_client: httpx.AsyncClient) 
 
 
 # ======================================================================================
-# 8. Outbound HTTP
+# Outbound HTTP (`OpenAiEmbeddingsRequest`, `OpenAiUnifiedChatCompletionRequestEntity`)
 # ======================================================================================
 
 
-async def test_s8_headers_bearer_and_organization(
+async def test_outbound_headers_bearer_and_organization(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e", organization_id="org-42")
@@ -1412,7 +1438,7 @@ async def test_s8_headers_bearer_and_organization(
     assert call.key_fingerprint == key_fingerprint(KEY)
 
 
-async def test_s8_task_headers_sent_on_9_2() -> None:
+async def test_outbound_task_headers_sent_on_9_2() -> None:
     async with client_for(es_version="9.2.0") as (app, client):
         body = {**chat_body(), "task_settings": {"headers": {"X-Team": "search"}}}
         await put(client, "c", body, "completion")
@@ -1420,7 +1446,7 @@ async def test_s8_task_headers_sent_on_9_2() -> None:
         assert call.headers["x-team"] == "search"
 
 
-async def test_s8_dimensions_sent_only_when_set_by_user(
+async def test_outbound_dimensions_sent_only_when_set_by_user(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "filled")
@@ -1430,7 +1456,7 @@ async def test_s8_dimensions_sent_only_when_set_by_user(
     assert [c.dimensions for c in _calls(sandbox_app)] == [None, 16, None, 16]
 
 
-async def test_s8_chat_body_order_and_user(
+async def test_outbound_chat_body_order_and_user(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put(sandbox_client, "c", {**chat_body(), "task_settings": {"user": "u"}}, "completion")
@@ -1440,7 +1466,7 @@ async def test_s8_chat_body_order_and_user(
     assert body["messages"] == [{"content": "hello", "role": "user"}] and body["stream"] is False
 
 
-async def test_s8_explicit_url_is_called_as_given(
+async def test_outbound_explicit_url_is_called_as_given(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     from tests.fixtures.sandbox import start_sandbox_thread
@@ -1454,7 +1480,7 @@ async def test_s8_explicit_url_is_called_as_given(
     assert _calls(sandbox_app) == []
 
 
-async def test_s8_unreachable_url_is_a_500_on_inference(
+async def test_outbound_unreachable_url_is_a_500_on_inference(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e", url="http://sandbox/_sandbox/openai/v1/embeddings")
@@ -1468,7 +1494,7 @@ async def test_s8_unreachable_url_is_a_500_on_inference(
 
 
 # ======================================================================================
-# 9. Upstream errors
+# Upstream errors (`OpenAiResponseHandler`, `BaseResponseHandler`)
 # ======================================================================================
 
 
@@ -1484,7 +1510,7 @@ async def _infer_after_fault(
     return error_of(await client.post("/_inference/e", json={"input": "x"}))
 
 
-async def test_s9_bad_key_on_post_is_401(
+async def test_upstream_errors_bad_key_on_post_is_401(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1496,7 +1522,7 @@ async def test_s9_bad_key_on_post_is_401(
     )
 
 
-async def test_s9_rate_limit_with_headers(
+async def test_upstream_errors_rate_limit_with_headers(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     headers = {"x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "0"}
@@ -1523,7 +1549,7 @@ async def test_s9_rate_limit_with_headers(
         (302, 302, "Unhandled redirection"),
     ],
 )
-async def test_s9_status_mapping(
+async def test_upstream_errors_status_mapping(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient, code: int, status: int, prefix: str
 ) -> None:
     assert await _infer_after_fault(sandbox_client, sandbox_app, status=code) == (
@@ -1533,7 +1559,7 @@ async def test_s9_status_mapping(
     )
 
 
-async def test_s9_content_too_large_message_on_400(
+async def test_upstream_errors_content_too_large_message_on_400(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     body = {
@@ -1546,7 +1572,7 @@ async def test_s9_content_too_large_message_on_400(
     assert status == 400 and reason.startswith("Received a content too large status code")
 
 
-async def test_s9_no_error_message_part_without_openai_body(
+async def test_upstream_errors_no_error_message_part_without_openai_body(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     status, _, reason = await _infer_after_fault(
@@ -1555,7 +1581,7 @@ async def test_s9_no_error_message_part_without_openai_body(
     assert (status, reason) == (418, f"Received an unsuccessful status code {_entity(418)}")
 
 
-async def test_s9_retryable_statuses_are_retried(
+async def test_upstream_errors_retryable_statuses_are_retried(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1567,7 +1593,7 @@ async def test_s9_retryable_statuses_are_retried(
     ) == 2  # faults are not logged
 
 
-async def test_s9_not_retryable_statuses_fail_at_once(
+async def test_upstream_errors_not_retryable_statuses_fail_at_once(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_emb(sandbox_client, "e")
@@ -1577,7 +1603,7 @@ async def test_s9_not_retryable_statuses_fail_at_once(
     assert left.count == 1
 
 
-async def test_s9_put_wraps_upstream_errors_as_400(
+async def test_upstream_errors_put_wraps_upstream_errors_as_400(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     fault(sandbox_app, path="/v1/chat/completions", status=429)
@@ -1586,7 +1612,7 @@ async def test_s9_put_wraps_upstream_errors_as_400(
     assert body["error"]["caused_by"]["reason"].startswith("Received a rate limit status code.")
 
 
-async def test_s9_dropped_connection_is_failed_to_send(
+async def test_upstream_errors_dropped_connection_is_failed_to_send(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     await put_chat(sandbox_client, "c")
@@ -1599,11 +1625,11 @@ async def test_s9_dropped_connection_is_failed_to_send(
 
 
 # ======================================================================================
-# 13. The 15 facts (those not pinned above)
+# What a drift-free diff relies on (not pinned above)
 # ======================================================================================
 
 
-async def test_s13_fact_1_response_shapes(sandbox_client: httpx.AsyncClient) -> None:
+async def test_crud_response_shapes(sandbox_client: httpx.AsyncClient) -> None:
     created = await put_chat(sandbox_client, "c")
     assert "inference_id" in created
     updated = (
@@ -1617,7 +1643,7 @@ async def test_s13_fact_1_response_shapes(sandbox_client: httpx.AsyncClient) -> 
     }
 
 
-async def test_s13_fact_9_put_never_updates_in_place(sandbox_client: httpx.AsyncClient) -> None:
+async def test_put_never_updates_in_place(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     again = await put(
         sandbox_client, "c", {**chat_body(), "task_settings": {"user": "x"}}, "completion"
@@ -1626,7 +1652,7 @@ async def test_s13_fact_9_put_never_updates_in_place(sandbox_client: httpx.Async
     assert "task_settings" not in (await sandbox_client.get("/_inference/c")).json()["endpoints"][0]
 
 
-async def test_s13_fact_15_preconfigured_never_openai(sandbox_client: httpx.AsyncClient) -> None:
+async def test_preconfigured_never_openai(sandbox_client: httpx.AsyncClient) -> None:
     await put_chat(sandbox_client, "c")
     endpoints = (await sandbox_client.get("/_inference")).json()["endpoints"]
     for endpoint in endpoints:
@@ -1634,11 +1660,11 @@ async def test_s13_fact_15_preconfigured_never_openai(sandbox_client: httpx.Asyn
 
 
 # ======================================================================================
-# 14. General Elasticsearch behaviours
+# General Elasticsearch behaviours (`BaseRestHandler`, `RestController`)
 # ======================================================================================
 
 
-async def test_s14_unrecognized_parameters(sandbox_client: httpx.AsyncClient) -> None:
+async def test_rest_unrecognized_parameters(sandbox_client: httpx.AsyncClient) -> None:
     one = await sandbox_client.get("/_inference?foo=1")
     assert error_of(one) == (
         400,
@@ -1651,12 +1677,12 @@ async def test_s14_unrecognized_parameters(sandbox_client: httpx.AsyncClient) ->
     )
 
 
-async def test_s14_response_params_always_accepted(sandbox_client: httpx.AsyncClient) -> None:
+async def test_rest_response_params_always_accepted(sandbox_client: httpx.AsyncClient) -> None:
     response = await sandbox_client.get("/_inference?pretty&error_trace=true&human")
     assert response.status_code == 200 and response.text.startswith("{\n")
 
 
-async def test_s14_unknown_route_and_wrong_method(sandbox_client: httpx.AsyncClient) -> None:
+async def test_rest_unknown_route_and_wrong_method(sandbox_client: httpx.AsyncClient) -> None:
     unknown = await sandbox_client.get("/_nope/a/b/c")
     assert unknown.json() == {"error": "no handler found for uri [/_nope/a/b/c] and method [GET]"}
     wrong = await sandbox_client.put("/_cluster/health")
@@ -1671,7 +1697,7 @@ async def test_s14_unknown_route_and_wrong_method(sandbox_client: httpx.AsyncCli
 @pytest.mark.parametrize(
     "path", ["/", "/_inference", "/_nope/a/b", "/_inference/nope", "/missing-index"]
 )
-async def test_s14_product_header_on_every_response(
+async def test_rest_product_header_on_every_response(
     sandbox_client: httpx.AsyncClient, path: str
 ) -> None:
     response = await sandbox_client.get(path)
@@ -1688,7 +1714,7 @@ async def test_s14_product_header_on_every_response(
         ("8.18.0", 7, True),
     ],
 )
-async def test_s14_compatible_media_types(version: str, compat: int, ok: bool) -> None:
+async def test_rest_compatible_media_types(version: str, compat: int, ok: bool) -> None:
     media = f"application/vnd.elasticsearch+json; compatible-with={compat}"
     async with client_for(es_version=version) as (_app, client):
         response = await client.get("/_inference", headers={"accept": media, "content-type": media})
@@ -1706,7 +1732,7 @@ async def test_s14_compatible_media_types(version: str, compat: int, ok: bool) -
             )
 
 
-async def test_s14_unsupported_content_type(sandbox_client: httpx.AsyncClient) -> None:
+async def test_rest_unsupported_content_type(sandbox_client: httpx.AsyncClient) -> None:
     response = await sandbox_client.put(
         "/_inference/completion/c", content=b"x", headers={"content-type": "text/plain"}
     )
@@ -1714,7 +1740,7 @@ async def test_s14_unsupported_content_type(sandbox_client: httpx.AsyncClient) -
     assert response.json()["error"] == "Content-Type header [text/plain] is not supported"
 
 
-async def test_s14_near_real_time_search(
+async def test_rest_near_real_time_search(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     clock = [1000.0]
@@ -1730,7 +1756,7 @@ async def test_s14_near_real_time_search(
     assert (await sandbox_client.get("/state/_search")).json()["hits"]["total"]["value"] == 3
 
 
-async def test_s14_optimistic_concurrency(sandbox_client: httpx.AsyncClient) -> None:
+async def test_rest_optimistic_concurrency(sandbox_client: httpx.AsyncClient) -> None:
     first = (await sandbox_client.put("/locks/_create/lock", json={"owner": "a"})).json()
     assert (first["result"], first["_seq_no"], first["_primary_term"], first["_version"]) == (
         "created",
@@ -1756,7 +1782,7 @@ async def test_s14_optimistic_concurrency(sandbox_client: httpx.AsyncClient) -> 
     assert fresh.json()["_seq_no"] == 1 and fresh.json()["result"] == "updated"
 
 
-async def test_s14_index_auto_created_on_write(sandbox_client: httpx.AsyncClient) -> None:
+async def test_rest_index_auto_created_on_write(sandbox_client: httpx.AsyncClient) -> None:
     assert (await sandbox_client.head("/auto")).status_code == 404
     await sandbox_client.post("/auto/_doc", json={"name": "x", "when": "2024-01-01T00:00:00Z"})
     mapping = (await sandbox_client.get("/auto/_mapping")).json()["auto"]["mappings"]["properties"]

@@ -1,5 +1,6 @@
-"""Conformance of the sandbox to reference 2.2 step 10 [9.1+]: semantic_text `model_settings`
-and the PUT check against them.
+"""Conformance of the sandbox to the 9.1+ PUT check against semantic_text `model_settings`
+(`TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`), and to how those
+`model_settings` are recorded.
 
 Upstream sources (elastic/elasticsearch), named in each test:
 * `TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings` / `buildErrorString`
@@ -72,7 +73,7 @@ def _embedding_calls(app: SandboxApp) -> int:
 # -- model_settings in the mapping -------------------------------------------------------
 
 
-async def test_s2_2_step10_model_settings_recorded_by_the_first_document_with_the_field(
+async def test_put_mappings_check_model_settings_recorded_by_the_first_document_with_the_field(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     """`ShardBulkInferenceActionFilter` stores `new MinimalServiceSettings(model)`; the mapper
@@ -91,7 +92,7 @@ async def test_s2_2_step10_model_settings_recorded_by_the_first_document_with_th
     assert list(field) == ["type", "inference_id", "model_settings"]
 
 
-async def test_s2_2_step10_model_settings_before_8_18_have_no_service() -> None:
+async def test_put_mappings_check_model_settings_before_8_18_have_no_service() -> None:
     """`SemanticTextField.ModelSettings` (before `MinimalServiceSettings`, PR #120560)."""
     async with client_for(es_version="8.17.0") as (_app, client):
         await put_emb(client, "e", dimensions=64)
@@ -101,7 +102,7 @@ async def test_s2_2_step10_model_settings_before_8_18_have_no_service() -> None:
     assert settings == {k: v for k, v in SETTINGS_64.items() if k != "service"}
 
 
-async def test_s2_2_step10_model_settings_persist_with_the_mapping(tmp_path: Path) -> None:
+async def test_put_mappings_check_model_settings_persist_with_the_mapping(tmp_path: Path) -> None:
     app = make_sandbox_app(data_dir=tmp_path)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as c:
         await put_emb(c, "e", dimensions=64)
@@ -116,7 +117,7 @@ async def test_s2_2_step10_model_settings_persist_with_the_mapping(tmp_path: Pat
     await again.aclose()
 
 
-async def test_s2_2_step10_indexing_into_a_field_whose_endpoint_is_missing_is_404(
+async def test_put_mappings_check_indexing_into_a_field_whose_endpoint_is_missing_is_404(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     """`ShardBulkInferenceActionFilter`: `Inference id [{}] not found for field [{}]`."""
@@ -133,7 +134,7 @@ async def test_s2_2_step10_indexing_into_a_field_whose_endpoint_is_missing_is_40
 # -- the PUT check --------------------------------------------------------------------------
 
 
-async def test_s2_2_step10_incompatible_dimensions_refused_naming_only_the_indices_that_use_the_id(
+async def test_put_mappings_check_incompatible_dimensions_refused_naming_only_the_indices_that_use_the_id(
     sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
 ) -> None:
     """`InferenceCrudIT.testCreateEndpoint_withInferenceIdReferencedBySemanticText`: the id
@@ -172,7 +173,7 @@ async def test_s2_2_step10_incompatible_dimensions_refused_naming_only_the_indic
     ],
     ids=["similarity", "task-type"],
 )
-async def test_s2_2_step10_other_similarity_or_task_type_is_refused(
+async def test_put_mappings_check_other_similarity_or_task_type_is_refused(
     sandbox_client: httpx.AsyncClient, body: dict[str, Any], task_type: str
 ) -> None:
     """`CreateInferenceEndpointIT` `..._andSimilarityIsIncompatible` / `..._andTaskTypeIsIncompatible`."""
@@ -192,7 +193,7 @@ async def test_s2_2_step10_other_similarity_or_task_type_is_refused(
     ],
     ids=["same-settings", "other-model-same-size"],
 )
-async def test_s2_2_step10_compatible_recreate_is_accepted(
+async def test_put_mappings_check_compatible_recreate_is_accepted(
     sandbox_client: httpx.AsyncClient, settings: dict[str, Any]
 ) -> None:
     """`CreateInferenceEndpointIT` `..._succeeds_..._andAllSettingsAreTheSame` /
@@ -205,7 +206,7 @@ async def test_s2_2_step10_compatible_recreate_is_accepted(
     assert response.status_code == 200, response.text
 
 
-async def test_s2_2_step10_no_documents_yet_means_any_settings_are_accepted(
+async def test_put_mappings_check_no_documents_yet_means_any_settings_are_accepted(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     """`CreateInferenceEndpointIT.testCreateInferenceEndpoint_succeeds_whenNoDocumentsUsingSemanticTextHaveBeenIndexed`:
@@ -218,7 +219,7 @@ async def test_s2_2_step10_no_documents_yet_means_any_settings_are_accepted(
     assert (await put(sandbox_client, "e", body, "text_embedding")).status_code == 200
 
 
-async def test_s2_2_step10_a_field_inside_an_object_is_never_checked(
+async def test_put_mappings_check_a_field_inside_an_object_is_never_checked(
     sandbox_client: httpx.AsyncClient,
 ) -> None:
     """`getModelSettingsForIndicesReferencingInferenceEndpoints` reads
@@ -236,8 +237,8 @@ async def test_s2_2_step10_a_field_inside_an_object_is_never_checked(
     assert (await put(sandbox_client, "e", body, "text_embedding")).status_code == 200
 
 
-async def test_s2_2_step10_is_not_checked_before_9_1() -> None:
-    """9.0 has no step 10: the incompatible re-create is accepted."""
+async def test_put_mappings_check_is_not_checked_before_9_1() -> None:
+    """9.0 has no mappings check: the incompatible re-create is accepted."""
     async with client_for(es_version="9.0.0") as (_app, client):
         await put_emb(client, "e", dimensions=64)
         await _index(client, "docs", inference_id="e")
@@ -254,7 +255,7 @@ async def test_s2_2_step10_is_not_checked_before_9_1() -> None:
     [{}, {"dimensions": 32}, {"similarity": "dot_product"}],
     ids=["neither", "no-similarity", "no-dimensions"],
 )
-async def test_s2_2_step10_without_dimensions_and_similarity_the_put_is_never_answered(
+async def test_put_mappings_check_without_dimensions_and_similarity_the_put_is_never_answered(
     sandbox_app: SandboxApp,
     sandbox_client: httpx.AsyncClient,
     caplog: pytest.LogCaptureFixture,
@@ -291,7 +292,7 @@ async def test_s2_2_step10_without_dimensions_and_similarity_the_put_is_never_an
     ).status_code == 200
 
 
-async def test_s2_2_step10_the_stalled_put_ends_when_a_real_client_gives_up() -> None:
+async def test_put_mappings_check_the_stalled_put_ends_when_a_real_client_gives_up() -> None:
     """Under a real server the held request is released when the client disconnects."""
     with start_sandbox_thread() as server:
         async with httpx.AsyncClient(base_url=server.url) as client:

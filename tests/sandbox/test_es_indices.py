@@ -1,5 +1,7 @@
 """Index, document, search and ingest-pipeline APIs: enough of Elasticsearch for a state index
-and for the in-use checks of DELETE _inference (reference 14 for the general rules)."""
+and for the in-use checks of DELETE _inference (the general rules: unrecognized parameters
+refused by `BaseRestHandler`, near-real-time search, optimistic concurrency with `if_seq_no`,
+index auto-creation; https://www.elastic.co/docs/manage-data/data-store/near-real-time-search)."""
 
 # ruff: noqa: E501 (expected bodies of the parametrized cases stay on one line)
 

@@ -1,4 +1,6 @@
-"""Read the seed API documents (tests/data/seeds/) into facts the schema tests can check.
+"""Read the seed API documents (`tests/data/seeds`, two copies of the ES `openai` service page
+https://www.elastic.co/guide/en/elasticsearch/reference/current/infer-service-openai.html) into
+facts the schema tests can check.
 
 Two formats: the Markdown doc (fields as "`name`" then ":   (Required, type) text", nesting by
 indentation, `task_settings` per task type in `{dropdown}` blocks) and the older plain-text

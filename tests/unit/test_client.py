@@ -306,7 +306,8 @@ async def test_put_safely_retries_when_nothing_was_stored(server: Server) -> Non
 async def test_put_safely_does_not_retry_a_create_the_server_never_answered(
     server: Server,
 ) -> None:
-    # 9.1+ never answers some creates (ref 2.2 step 10): the same PUT would hang again
+    # 9.1+ never answers some creates (ES `checkForExistingUsesOfInferenceId`): the same PUT
+    # would hang again
     server.on("PUT", "/_inference/text_embedding/emb", httpx.ReadTimeout("read timed out"))
     server.on("GET", "/_inference/emb", es_error(404, "resource_not_found_exception", "nope"))
     async with server.client() as es:

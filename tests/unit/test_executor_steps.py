@@ -30,7 +30,7 @@ from reconciler.model import (
 )
 from reconciler.secrets import Secret
 
-ES_ID = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")  # reference 2.4
+ES_ID = re.compile(r"[a-z0-9](?:[a-z0-9_\-.]*[a-z0-9])?")  # ES `MlStrings`, inference ids
 
 
 def _desired(**settings: Any) -> DesiredEndpoint:

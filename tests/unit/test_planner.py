@@ -470,8 +470,8 @@ def test_the_key_never_appears_in_a_plan(version: str, canary_key: str) -> None:
 
 
 def test_incompatible_recreate_under_semantic_text_is_blocked_on_9_1_even_when_forced() -> None:
-    # ref 2.2 step 10: 9.1+ refuses a PUT whose settings the semantic_text mappings cannot
-    # take; deleting first would lose the endpoint (TransportPutInferenceModelAction)
+    # 9.1+ refuses a PUT whose settings the semantic_text mappings cannot take; deleting first
+    # would lose the endpoint (TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId)
     item = desired("emb", body(dimensions=256))
     server, state = applied(item, body())
     users = {"emb": InUse(indexes=("docs",))}
