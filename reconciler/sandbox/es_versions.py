@@ -1,7 +1,9 @@
 """Which Elasticsearch generation the sandbox emulates: a version and its capability table.
 
-Every version-dependent behaviour reads one flag here, so the generations the reference
-describes (section 11) are visible in one place.
+Every version-dependent behaviour reads one flag here, so the generations are visible in one
+place. Each flag's release comes from the `@availability since=` tags of
+elastic/elasticsearch-specification, the TransportVersions constants of elastic/elasticsearch,
+or the pull request named beside it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from functools import total_ordering
 
 DEFAULT_ES_VERSION = "9.1.0"
-"""9.1 is the newest release the reference pins completely: it has every 8.18–9.x behaviour
+"""9.1 is the newest release whose behaviour is pinned completely: it has every 8.18–9.x behaviour
 (update API, chat_completion) plus the PUT `timeout` parameter and `none`/`recursive` chunking,
 and predates the 9.2 `headers` task setting and the dropped sentence upper bound."""
 
@@ -60,7 +62,7 @@ class EsVersion:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """Behaviour switches of one server generation (reference section 11)."""
+    """Behaviour switches of one server generation."""
 
     version: EsVersion
     validates_completion: bool  # 8.16: PUT validation call for completion too

@@ -243,7 +243,7 @@ def fault_response(rule: FaultRule, *, openai: bool) -> tuple[bytes, list[tuple[
 def _default_body(status: int, openai: bool) -> dict[str, Any]:
     if openai:
         return openai_fault_body(status)
-    # The generic Elasticsearch error envelope (reference section 9).
+    # The generic Elasticsearch error envelope.
     cause = {"type": "status_exception", "reason": "injected fault"}
     return {"error": {"root_cause": [cause], **cause}, "status": status}
 

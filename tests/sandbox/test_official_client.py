@@ -1,5 +1,5 @@
 """Acceptance: the official `elasticsearch` Python client (9.x) drives a real sandbox process
-and gets what the reference says a real cluster returns (create, get, update, delete with
+and gets what the Elasticsearch source says a real cluster returns (create, get, update, delete with
 dry run / in use / force, inference), including its typed errors."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The server-default tables and their lookups, checked against the reference figures."""
+"""The server-default tables and their lookups, checked against the figures read from the
+Elasticsearch source."""
 
 from __future__ import annotations
 

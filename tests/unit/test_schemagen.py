@@ -1,7 +1,9 @@
 """The committed schemas are the generator's output, and they cover every documented fact.
 
-Derivation proof: every field the seed documents (tests/data/seeds/, copies of
-../shared/seeds/) describe is in the schemas with its type, requiredness, default and range;
+Derivation proof: every field the seed documents (`tests/data/seeds`, copies of the
+Elasticsearch openai service page,
+https://www.elastic.co/guide/en/elasticsearch/reference/current/infer-service-openai.html)
+describe is in the schemas with its type, requiredness, default and range;
 every documented restriction is enforced; every documented example validates.
 """
 
