@@ -173,7 +173,8 @@ class _Runner:
         try:
             return OK, await self.step(change)
         except ReconcilerError as error:
-            return FAILED, redact_text(str(error), self.secrets)
+            # the manifests' keys, and every credential the client knows (ES API key, password)
+            return FAILED, self.ctx.client.redact(redact_text(str(error), self.secrets))
 
     async def step(self, change: PlannedChange) -> str:
         if change.action is Action.DELETE:

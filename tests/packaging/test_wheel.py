@@ -70,3 +70,25 @@ def test_nothing_in_the_wheel_points_outside_the_repository(
         and OUTSIDE.search(data.decode("utf-8", "replace"))
     ]
     assert offenders == []
+
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = ("README.md", "ARCHITECTURE.md", "LICENSE", "schemas", "examples", "reconciler", "bench")
+
+
+def test_nothing_in_the_repository_points_outside_it() -> None:
+    """The README, the docs, the schemas, the examples, the package and the benchmarks; a
+    clone has none of the documents beside the repository that they once cited."""
+    offenders = []
+    for top in SHIPPED:
+        root = REPO / top
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if path.suffix in (".pyc", ".whl") or "__pycache__" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            offenders += [
+                f"{path.relative_to(REPO)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group()}"
+                for m in OUTSIDE.finditer(text)
+            ]
+    assert offenders == []
