@@ -81,10 +81,16 @@ def _between(m: dict[str, Any], key: str, low: int, high: int | None, errors: Er
     return value
 
 
+def _upper(caps: Capabilities) -> int | None:
+    """`MAX_CHUNK_SIZE_UPPER_LIMIT = 300` of the word, sentence and recursive settings, all three
+    removed by elastic/elasticsearch#133718 (9.2), which keeps only the lower bounds."""
+    return 300 if caps.chunk_size_upper_bound else None
+
+
 def _word(m: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
     errors = Errors()
     _invalid_keys(m, {"strategy", "max_chunk_size", "overlap"}, "Word based", errors)
-    size = _between(m, "max_chunk_size", 10, 300, errors)
+    size = _between(m, "max_chunk_size", 10, _upper(caps), errors)
     overlap = None
     if size is not None:
         overlap = _between(m, "overlap", 1, size // 2, errors)
@@ -95,8 +101,7 @@ def _word(m: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
 def _sentence(m: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
     errors = Errors()
     _invalid_keys(m, {"strategy", "max_chunk_size", "sentence_overlap"}, "Sentence based", errors)
-    high = 300 if caps.sentence_upper_bound else None
-    size = _between(m, "max_chunk_size", 20, high, errors)
+    size = _between(m, "max_chunk_size", 20, _upper(caps), errors)
     overlap = remove_as_type(m, "sentence_overlap", "Integer", errors)
     if overlap is None:
         overlap = 1
@@ -110,7 +115,7 @@ def _recursive(m: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
     errors = Errors()
     valid = {"strategy", "max_chunk_size", "separators", "separator_group"}
     _invalid_keys(m, valid, "Recursive", errors)
-    size = _between(m, "max_chunk_size", 10, 300, errors)
+    size = _between(m, "max_chunk_size", 10, _upper(caps), errors)
     group = extract_enum(m, "separator_group", SCOPE, list(SEPARATOR_GROUPS), errors)
     separators = _separators(m, errors)
     if separators is not None and group is not None:

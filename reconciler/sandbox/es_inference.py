@@ -12,11 +12,17 @@ from typing import Any, NoReturn
 
 from starlette.responses import Response
 
+from .es_chunking import parse_chunking
 from .es_endpoints import render
 from .es_errors import EsError, status_exception, task_type_mismatch, unknown_task_type
-from .es_extract import java_str
+from .es_extract import java_str, unknown_settings
 from .es_http import Ctx, es_response
-from .es_openai_config import parse_openai_request, parse_secrets, parse_task_settings
+from .es_openai_config import (
+    parse_openai_request,
+    parse_secrets,
+    parse_task_settings,
+    update_service_settings,
+)
 from .es_semantic import SettingsMissing, incompatible_indices, incompatible_message
 from .es_validate import validate_endpoint
 
@@ -114,7 +120,8 @@ async def put_endpoint(ctx: Ctx) -> Response:
 
 
 async def check_existing_uses(ctx: Ctx, record: dict[str, Any]) -> None:
-    """9.1+, between parsing and the validation call:
+    """8.19.7, 9.1.7, 9.2.1 and 9.3+ (elastic/elasticsearch#137055 and its backports), between
+    parsing and the validation call:
     `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`."""
     try:
         refused = incompatible_indices(ctx.state.store, record, ctx.state.caps)
@@ -277,15 +284,46 @@ def _refuse_reserved(ctx: Ctx, inference_id: str) -> None:
 
 
 # -- _update -----------------------------------------------------------------------------
+#
+# Per release (the flags are in `es_versions.capabilities`):
+# * 8.17.0–8.17.1: `_inference/{id}/_update` without a task type segment is refused by the REST
+#   handler (elastic/elasticsearch#121231, in 8.17.2).
+# * every release: `ServiceUtils.resolveTaskType` runs first in `masterOperation`, so no task
+#   type in the URL nor in the body is a 400, and a URL/body conflict is reported before the
+#   404 lookup.
+# * 8.17.0: no early return; even a no-op update rewrites the endpoint.
+# * until 9.2.6 / 9.3.1 / 9.4.0: the rewritten endpoint loses its `chunking_settings`
+#   (`new ModelConfigurations(id, taskType, service, serviceSettings, taskSettings)`), so it
+#   reads back with `OLD_DEFAULT_SETTINGS` (elastic/elasticsearch#139574, fixed by #141687,
+#   #141682 and #140003).
+# * until 9.4: no validation call; a bad new key is stored and fails at inference time
+#   (elastic/elasticsearch#122356, fixed by #140003).
+# * 9.5: rate_limit, organization_id, max_input_tokens change (#147465), `chunking_settings` is
+#   replaced (#149723), unknown service/task settings keys are refused (#149430), `timeout`.
+# Assumed for 9.5 (the 9.5 copies were not all read): a non-empty `service_settings` still needs
+# `api_key` (`DefaultSecretSettings.newSecretSettings`), `api_key` counts as consumed by the
+# unknown-keys check, `chunking_settings: {}` counts as absent like the other two sections, and
+# `timeout` bounds the validation call as PUT's does (one copy read uses a per-task-type default).
+
+
+def prepare_update(ctx: Ctx) -> None:
+    """`RestUpdateInferenceModelAction.prepareRequest`: `RestUtils.getMasterNodeTimeout` consumes
+    `master_timeout`; 9.5 adds `timeout` (spec `UpdateInferenceRequest`, since 9.5.0)."""
+    prepare_ids(ctx)
+    ctx.time_param("master_timeout")
+    if ctx.state.caps.update_timeout:
+        ctx.timeout_label = ctx.param("timeout") or "30s"
+        ctx.time_param("timeout")
 
 
 async def update_endpoint(ctx: Ctx) -> Response:
     state, inference_id = ctx.state, ctx.inference_id
-    version = state.caps.version
-    if "inference_id" not in ctx.path_params and version.tuple() < (8, 17, 2):
+    caps = state.caps
+    if "inference_id" not in ctx.path_params and not caps.update_id_only_path:
         raise status_exception(400, "Inference ID must be provided in the path")
     validate_inference_id(inference_id)
     settings = _update_settings(ctx)
+    task_type = resolve_task_type(ctx, ctx.url_task_type, settings.get("task_type"))
     record = state.store.endpoints.get(inference_id)
     if record is None:
         raise EsError(
@@ -293,42 +331,52 @@ async def update_endpoint(ctx: Ctx) -> Response:
             "resource_not_found_exception",
             f"The inference endpoint [{inference_id}] does not exist and cannot be updated",
         )
-    _check_update_task_type(ctx, record, settings.get("task_type"))
+    if task_type != record["task_type"]:
+        # `TransportUpdateInferenceModelAction.validateResolvedTaskType`
+        raise status_exception(400, "Task type must match the task type of the existing endpoint")
     merged = merge_update(ctx, record, settings)
-    if merged == record:
-        return es_response(ctx, render(record, state.caps))
+    if merged == record and not caps.update_noop_writes:
+        return es_response(ctx, render(record, caps))
+    if caps.update_resets_chunking:
+        merged["chunking_settings"] = None
     if inference_id in state.updating:
         raise status_exception(
             409,
             f"Endpoint [{inference_id}] is currently being updated. Try again once the update "
             "completes",
         )
-    state.updating.add(inference_id)
-    try:
-        await validate_endpoint(state, merged, 30.0, "30s")
-    finally:
-        state.updating.discard(inference_id)
+    if caps.update_validates:
+        timeout = ctx.time_param("timeout") if caps.update_timeout else None
+        state.updating.add(inference_id)
+        try:
+            await validate_endpoint(
+                state, merged, 30.0 if timeout is None else timeout, ctx.timeout_label
+            )
+        finally:
+            state.updating.discard(inference_id)
     state.store.put_endpoint(merged)
-    return es_response(ctx, render(merged, state.caps))
+    return es_response(ctx, render(merged, caps))
 
 
 def _update_settings(ctx: Ctx) -> dict[str, Any]:
-    """`UpdateInferenceModelAction.Request.getContentAsSettings`."""
+    """`UpdateInferenceModelAction.Request.getContentAsSettings`: an empty settings object
+    counts as absent (`settings.isEmpty() == false ? settings : null`)."""
     body = ctx.json_object()
     if not body:
         raise status_exception(400, "Request body is empty")
     out: dict[str, Any] = {}
-    for key, label in (
-        ("service_settings", "service settings"),
-        ("task_settings", "task settings"),
-    ):
+    sections = [("service_settings", "service settings"), ("task_settings", "task settings")]
+    if ctx.state.caps.update_chunking:
+        sections.append(("chunking_settings", "chunking settings"))
+    for key, label in sections:
         if key in body:
             value = body.pop(key)
             if not isinstance(value, dict):
                 raise status_exception(
                     400, f"Unable to parse {label} in the request [{java_str(value)}]"
                 )
-            out[key] = value
+            if value:
+                out[key] = value
     if "task_type" in body:
         out["task_type"] = parse_task_type(ctx, java_str(body.pop("task_type")))
     if body:
@@ -340,22 +388,29 @@ def _update_settings(ctx: Ctx) -> dict[str, Any]:
     return out
 
 
-def _check_update_task_type(ctx: Ctx, record: dict[str, Any], body_task_type: str | None) -> None:
-    for requested in (ctx.url_task_type, body_task_type):
-        if requested not in (None, "any", record["task_type"]):
-            raise status_exception(
-                400, "Task type must match the task type of the existing endpoint"
-            )
-
-
 def merge_update(ctx: Ctx, record: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """Only `api_key` and `task_settings` change in 8.17–9.x:
-    `ServiceSettings.updateServiceSettings` returns `this` until elastic/elasticsearch#147465."""
+    """`combineExistingModelConfigurationsWithNewSettings`, then
+    `combineExistingSecretsWithNewSecrets`. Until 9.5 only `api_key` and `task_settings`
+    change: `ServiceSettings.updateServiceSettings` returns `this` before
+    elastic/elasticsearch#147465, and other keys are silently ignored."""
+    caps = ctx.state.caps
     merged = copy.deepcopy(record)
-    if "service_settings" in settings:
-        merged["secrets"] = parse_secrets(dict(settings["service_settings"]), ctx.state.caps)
-    task_settings = settings.get("task_settings")
-    if task_settings:
-        update = parse_task_settings(dict(task_settings), ctx.state.caps)
+    service_map = dict(settings["service_settings"]) if "service_settings" in settings else None
+    task_map = dict(settings["task_settings"]) if "task_settings" in settings else None
+    if service_map is not None and caps.update_service_settings:
+        current = merged["service_settings"]
+        merged["service_settings"] = update_service_settings(current, service_map)
+    if task_map is not None:
+        update = parse_task_settings(task_map, caps)
         merged["task_settings"] = {**merged.get("task_settings", {}), **update}
+    if "chunking_settings" in settings and record["task_type"] == "text_embedding":
+        # Replaced whole (`ChunkingSettingsBuilder.fromMap`), elastic/elasticsearch#149723.
+        merged["chunking_settings"] = parse_chunking(dict(settings["chunking_settings"]), caps)
+    if service_map is not None:
+        merged["secrets"] = parse_secrets(service_map, caps)
+    if caps.update_rejects_unknown:
+        # `validateConsumedUpdateSettings` (elastic/elasticsearch#149430): `throwIfNotEmptyMap`.
+        for leftover in (service_map, task_map):
+            if leftover:
+                raise unknown_settings(leftover)
     return merged

@@ -121,6 +121,10 @@ def _completion_settings(m: dict[str, Any], errors: Errors) -> dict[str, Any]:
 
 
 def _rate_limit(m: dict[str, Any], task_type: str, errors: Errors) -> int:
+    return _rate_limit_or(m, DEFAULT_RATE_LIMIT[task_type], errors)
+
+
+def _rate_limit_or(m: dict[str, Any], default: int, errors: Errors) -> int:
     """`RateLimitSettings.of`: unknown keys inside `rate_limit` throw at once."""
     settings = extract_map(m, "rate_limit") or {}
     value = remove_as_int_or_long(settings, "requests_per_minute", errors)
@@ -128,7 +132,27 @@ def _rate_limit(m: dict[str, Any], task_type: str, errors: Errors) -> int:
         raise unknown_settings(settings)
     if value is not None and value <= 0:
         errors.add(not_positive("[rate_limit]", "requests_per_minute", value, kind="long"))
-    return value if value is not None and value > 0 else DEFAULT_RATE_LIMIT[task_type]
+    return value if value is not None and value > 0 else default
+
+
+def update_service_settings(current: dict[str, Any], m: dict[str, Any]) -> dict[str, Any]:
+    """9.5+ `OpenAiEmbeddingsServiceSettings.updateServiceSettings` and its chat-completion twin
+    (elastic/elasticsearch#147465): `organization_id`, `max_input_tokens` and `rate_limit` are
+    taken from the request (the current values stay when absent); the other keys are left in
+    the map for the caller's unknown-settings check."""
+    errors = Errors()
+    organization = extract_string(m, "organization_id", SS, errors, required=False)
+    max_tokens = extract_positive_int(m, "max_input_tokens", SS, errors, required=False)
+    rate = current.get("rate_limit", {}).get("requests_per_minute")
+    rpm = _rate_limit_or(m, rate, errors)
+    errors.raise_if_any()
+    out = dict(current)
+    if organization is not None:
+        out["organization_id"] = organization
+    if max_tokens is not None:
+        out["max_input_tokens"] = max_tokens
+    out["rate_limit"] = {"requests_per_minute": rpm}
+    return out
 
 
 def parse_task_settings(m: dict[str, Any], caps: Capabilities) -> dict[str, Any]:

@@ -59,8 +59,8 @@ def inference_routes(caps: Capabilities) -> list[Route]:
     ]
     if caps.update_api:
         routes += [
-            Route("PUT", INF_ID + "/_update", inf.update_endpoint, prepare=inf.prepare_ids),
-            Route("PUT", INF_TT_ID + "/_update", inf.update_endpoint, prepare=inf.prepare_ids),
+            Route("PUT", INF_ID + "/_update", inf.update_endpoint, prepare=inf.prepare_update),
+            Route("PUT", INF_TT_ID + "/_update", inf.update_endpoint, prepare=inf.prepare_update),
         ]
     if caps.stream:
         routes += [

@@ -1,6 +1,7 @@
 """`semantic_text` model settings: what a field records of its endpoint when the first document
-with a value for it is indexed, and the 9.1+ PUT check that refuses to re-create an endpoint
-whose settings those records cannot take (`checkForExistingUsesOfInferenceId`, below).
+with a value for it is indexed, and the PUT check (8.19.7, 9.1.7, 9.2.1, 9.3+) that refuses to
+re-create an endpoint whose settings those records cannot take
+(`checkForExistingUsesOfInferenceId`, below).
 
 Upstream facts (elastic/elasticsearch; `…/inference/` is `x-pack/plugin/inference/src/main/java/
 org/elasticsearch/xpack/inference/`):
@@ -22,7 +23,7 @@ org/elasticsearch/xpack/inference/`):
   semantic_text field names the id as `inference_id` OR `search_inference_id`; only the first
   such field is read (`findFirst`), at `properties.<full field name>.model_settings`, so a field
   inside an object reads as no settings.
-* `…/inference/action/TransportPutInferenceModelAction.java` (9.1+ copy):
+* `…/inference/action/TransportPutInferenceModelAction.java` (copy with #137055):
   `parseRequestConfig` → `checkForExistingUsesOfInferenceId` → validation call → store. The
   check builds `new MinimalServiceSettings(model)` from the *parsed* request, before the
   validation call fills `dimensions`/`similarity`, as soon as any index references the id;
@@ -90,7 +91,7 @@ def can_merge(existing: ModelSettings, new: ModelSettings) -> bool:
     return all(existing.get(key) == new.get(key) for key in _COMPARED)
 
 
-# -- the mappings check of PUT (9.1+) --------------------------------------------------------
+# -- the mappings check of PUT (8.19.7, 9.1.7, 9.2.1, 9.3+: elastic/elasticsearch#137055) ---
 
 
 def incompatible_indices(store: Store, record: dict[str, Any], caps: Capabilities) -> list[str]:

@@ -19,7 +19,7 @@ starts with the area it checks:
 | `test_get_endpoint_*` | key order, never api_key/dimensions_set_by_user, echo-only-if-sent, empty task_settings omitted (8.16+) | `OpenAiEmbeddingsServiceSettings.toXContentFragmentOfExposedFields`, `OpenAiChatCompletionServiceSettings`; elastic/elasticsearch#114389 |
 | `test_preconfigured_*` | per version, shape, reserved | `ModelRegistry.defaultConfigs`, `ElasticsearchInternalService`; elastic/elasticsearch#117939 |
 | `test_delete_*` | response, 404, task type, dry_run, 409 texts (pipelines, indexes, both), force, 8.15 texts, reserved | `…/inference/action/TransportDeleteInferenceEndpointAction.java` (`buildErrorString`), `InferenceCrudIT` |
-| `test_update_*` | availability, api_key rotation, task_settings merge, silently ignored keys, required api_key, body rules, no-op without upstream call, failure keeps config | `UpdateInferenceModelAction.Request.getContentAsSettings`, `TransportUpdateInferenceModelAction`, `ServiceSettings.updateServiceSettings`; elastic/elasticsearch#121231 |
+| `test_update_*` | availability, api_key rotation, task_settings merge, silently ignored keys, required api_key, body rules, no-op without upstream call and failure keeps config (9.4+); per-release differences are in `test_conformance_releases.py` | `UpdateInferenceModelAction.Request.getContentAsSettings`, `TransportUpdateInferenceModelAction`, `ServiceSettings.updateServiceSettings`; elastic/elasticsearch#121231 |
 | `test_inference_*` | embedding/completion shapes, input rules, chat_completion on POST, SSE framing, chat chunks, `_unified`, stream errors | `InferenceAction.Request.validate`, `BaseInferenceAction`, `ServerSentEventsRestActionListener`, `StreamingUnifiedChatCompletionResults` |
 | `test_outbound_*` | headers, `dimensions` only when set by user, chat body, default vs explicit url | `…/inference/services/openai/request/OpenAiEmbeddingsRequest.java`, `OpenAiUnifiedChatCompletionRequestEntity.java` |
 | `test_upstream_errors_*` | each status row, retries, connection failure, PUT wraps as 400 | `…/inference/services/openai/OpenAiResponseHandler.java`, `…/inference/external/http/retry/BaseResponseHandler.java`, `RetrySettings.java` |
@@ -590,7 +590,7 @@ async def test_chunking_none_and_recursive_unknown_before_9_1() -> None:
         assert error_of(response)[2] == "Invalid chunkingStrategy none"
 
 
-async def test_chunking_sentence_upper_bound_dropped_in_9_2() -> None:
+async def test_chunking_upper_bound_dropped_in_9_2() -> None:
     async with client_for(es_version="9.2.0") as (_app, client):
         response = await _chunking(client, {"strategy": "sentence", "max_chunk_size": 1000})
         assert response.json()["chunking_settings"]["max_chunk_size"] == 1000
@@ -1098,7 +1098,7 @@ async def test_update_task_settings_merge(sandbox_client: httpx.AsyncClient) -> 
     body = {**chat_body(), "task_settings": {"user": "a"}}
     await put(sandbox_client, "c", body, "completion")
     response = await sandbox_client.put(
-        "/_inference/c/_update", json={"task_settings": {"user": "b"}}
+        "/_inference/completion/c/_update", json={"task_settings": {"user": "b"}}
     )
     assert response.json()["task_settings"] == {"user": "b"}
 
@@ -1115,14 +1115,14 @@ async def test_update_other_service_settings_silently_ignored(
             "url": "http://x",
         }
     }
-    after = await sandbox_client.put("/_inference/e/_update", json=update)
+    after = await sandbox_client.put("/_inference/text_embedding/e/_update", json=update)
     assert after.status_code == 200 and after.json() == before
 
 
 async def test_update_service_settings_require_api_key(sandbox_client: httpx.AsyncClient) -> None:
     await put_emb(sandbox_client, "e")
     response = await sandbox_client.put(
-        "/_inference/e/_update", json={"service_settings": {"model_id": "m"}}
+        "/_inference/text_embedding/e/_update", json={"service_settings": {"model_id": "m"}}
     )
     assert error_of(response) == (
         400,
@@ -1167,37 +1167,38 @@ async def test_update_task_type_in_body_accepted(sandbox_client: httpx.AsyncClie
 
 async def test_update_unknown_id_is_404(sandbox_client: httpx.AsyncClient) -> None:
     response = await sandbox_client.put(
-        "/_inference/nope/_update", json={"task_settings": {"user": "u"}}
+        "/_inference/completion/nope/_update", json={"task_settings": {"user": "u"}}
     )
     assert error_of(response)[:2] == (404, "resource_not_found_exception")
 
 
-async def test_update_unchanged_config_makes_no_upstream_call(
-    sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
-) -> None:
-    await put_emb(sandbox_client, "e")
-    calls = len(_calls(sandbox_app))
-    response = await sandbox_client.put(
-        "/_inference/e/_update", json={"service_settings": {"api_key": KEY}}
-    )
-    assert response.status_code == 200
-    assert len(_calls(sandbox_app)) == calls
-    changed = await sandbox_client.put(
-        "/_inference/e/_update", json={"task_settings": {"user": "x"}}
-    )
-    assert changed.status_code == 200 and len(_calls(sandbox_app)) == calls + 1
+async def test_update_unchanged_config_makes_no_upstream_call() -> None:
+    """9.4+ (elastic/elasticsearch#140003): a change is validated upstream, a no-op is not."""
+    async with client_for(es_version="9.4.0") as (app, client):
+        await put_emb(client, "e")
+        calls = len(_calls(app))
+        response = await client.put(
+            "/_inference/text_embedding/e/_update", json={"service_settings": {"api_key": KEY}}
+        )
+        assert response.status_code == 200
+        assert len(_calls(app)) == calls
+        changed = await client.put(
+            "/_inference/text_embedding/e/_update", json={"task_settings": {"user": "x"}}
+        )
+        assert changed.status_code == 200 and len(_calls(app)) == calls + 1
 
 
-async def test_update_failed_validation_keeps_old_config(
-    sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
-) -> None:
-    before = await put_emb(sandbox_client, "e")
-    response = await sandbox_client.put(
-        "/_inference/e/_update", json={"service_settings": {"api_key": "bad-key"}}
-    )
-    assert error_of(response)[2].startswith("Could not complete inference endpoint creation")
-    assert (await sandbox_client.get("/_inference/e")).json()["endpoints"] == [before]
-    assert (await sandbox_client.post("/_inference/e", json={"input": "x"})).status_code == 200
+async def test_update_failed_validation_keeps_old_config() -> None:
+    """9.4+ (elastic/elasticsearch#140003): a key the upstream refuses is not stored."""
+    async with client_for(es_version="9.4.0") as (_app, client):
+        before = await put_emb(client, "e")
+        response = await client.put(
+            "/_inference/text_embedding/e/_update",
+            json={"service_settings": {"api_key": "bad-key"}},
+        )
+        assert error_of(response)[2].startswith("Could not complete inference endpoint creation")
+        assert (await client.get("/_inference/e")).json()["endpoints"] == [before]
+        assert (await client.post("/_inference/e", json={"input": "x"})).status_code == 200
 
 
 async def test_update_early_8_17_requires_task_type_in_path() -> None:
@@ -1211,23 +1212,25 @@ async def test_update_early_8_17_requires_task_type_in_path() -> None:
         assert ok.status_code == 200
 
 
-async def test_update_concurrent_update_is_409(
-    sandbox_app: SandboxApp, sandbox_client: httpx.AsyncClient
-) -> None:
+async def test_update_concurrent_update_is_409() -> None:
+    """`ModelRegistry.updateModelTransaction`; only reachable while a 9.4+ update waits on its
+    validation call."""
     import asyncio
 
-    await put_emb(sandbox_client, "e")
-    fault(sandbox_app, path="/v1/embeddings", kind="delay", delay_s=0.2, count=1)
-    first, second = await asyncio.gather(
-        sandbox_client.put("/_inference/e/_update", json={"task_settings": {"user": "a"}}),
-        sandbox_client.put("/_inference/e/_update", json={"task_settings": {"user": "b"}}),
-    )
-    assert sorted([first.status_code, second.status_code]) == [200, 409]
-    refused = first if first.status_code == 409 else second
-    assert (
-        error_of(refused)[2]
-        == "Endpoint [e] is currently being updated. Try again once the update completes"
-    )
+    async with client_for(es_version="9.4.0") as (app, client):
+        await put_emb(client, "e")
+        fault(app, path="/v1/embeddings", kind="delay", delay_s=0.2, count=1)
+        path = "/_inference/text_embedding/e/_update"
+        first, second = await asyncio.gather(
+            client.put(path, json={"task_settings": {"user": "a"}}),
+            client.put(path, json={"task_settings": {"user": "b"}}),
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 409]
+        refused = first if first.status_code == 409 else second
+        assert (
+            error_of(refused)[2]
+            == "Endpoint [e] is currently being updated. Try again once the update completes"
+        )
 
 
 # ======================================================================================
@@ -1633,7 +1636,9 @@ async def test_crud_response_shapes(sandbox_client: httpx.AsyncClient) -> None:
     created = await put_chat(sandbox_client, "c")
     assert "inference_id" in created
     updated = (
-        await sandbox_client.put("/_inference/c/_update", json={"task_settings": {"user": "u"}})
+        await sandbox_client.put(
+            "/_inference/completion/c/_update", json={"task_settings": {"user": "u"}}
+        )
     ).json()
     assert updated["inference_id"] == "c"
     assert (await sandbox_client.delete("/_inference/c")).json() == {

@@ -1,6 +1,8 @@
-"""Conformance of the sandbox to the 9.1+ PUT check against semantic_text `model_settings`
-(`TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`), and to how those
-`model_settings` are recorded.
+"""Conformance of the sandbox to the PUT check against semantic_text `model_settings`
+(`TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`, elastic/elasticsearch#137055:
+8.19.7, 9.1.7, 9.2.1 and 9.3+; the release boundaries are in `test_conformance_releases.py`), and
+to how those `model_settings` are recorded. Tests without a version run on the default release,
+which has the check.
 
 Upstream sources (elastic/elasticsearch), named in each test:
 * `TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings` / `buildErrorString`

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler.sandbox import DEFAULT_ES_VERSION
 from reconciler.sandbox.__main__ import parser
 from tests.fixtures.sandbox import SandboxProcess, sandbox_args, start_sandbox_process
 
@@ -22,7 +23,7 @@ def test_listening_line_and_quick_start() -> None:
         elapsed = time.monotonic() - started
         assert process.url.startswith("http://127.0.0.1:")
         assert not process.url.endswith(":0")
-        assert httpx.get(process.url).json()["version"]["number"] == "9.1.0"
+        assert httpx.get(process.url).json()["version"]["number"] == DEFAULT_ES_VERSION
     # The issue asks for under a second; a loose bound keeps loaded CI machines green.
     assert elapsed < 5.0
 
