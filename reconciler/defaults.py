@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
 from reconciler.model import JSON, Capabilities, FieldChange, FieldOp, KeyRotation
 
-Release = tuple[int, int]
-"""An Elasticsearch (major, minor) release; patch releases never changed these tables."""
+Release = tuple[int, ...]
+"""An Elasticsearch release. A server's is (major, minor, patch); a table boundary is (major,
+minor), or (major, minor, patch) where a patch release changed the behaviour. Tuples compare item
+by item, the shorter first on a tie, so the boundary (9, 2) means 9.2.0 and every 9.2.x lies
+below (9, 3)."""
 
 NEWEST: Final[Release] = (9, 5)
 """The newest release these tables describe; serverless projects run at least this code."""
@@ -123,15 +127,19 @@ UPDATABLE: Final[tuple[tuple[Release, Mapping[tuple[str, ...], str]], ...]] = (
     ),
 )
 """What `_update` changes in place besides `api_key`, from the release on
-(`ServiceSettings.updateServiceSettings`, `updatedTaskSettings`; elastic/elasticsearch#147465).
+(`ServiceSettings.updateServiceSettings`, `OpenAiTaskSettings.updatedTaskSettings`).
 
-8.17-9.4: only `task_settings`, merged (other service-settings keys are silently ignored).
-9.5 (main 2026, PR #147465, merged 2026-04): also `rate_limit`, `organization_id`,
-`max_input_tokens`, and `chunking_settings` replaced whole. elastic/elasticsearch-specification
-documents this from its `9.5` branch; the first release that shipped it is not known, so 9.4 is
-treated as 8.17-era: the safe side (a replace the server could have avoided, never an update it
-ignores).
-Before 8.17 there is no update API at all.
+8.17-9.4: only `task_settings`, merged; other service-settings keys are silently ignored (the
+default `updateServiceSettings` returns `this`) and `chunking_settings` is refused
+(`UpdateInferenceModelAction.Request` takes only service_settings, task_settings, task_type).
+9.5: also `rate_limit`, `organization_id` and `max_input_tokens` (elastic/elasticsearch#147465,
+the openai settings classes override `updateServiceSettings`), and `chunking_settings`, replaced
+whole (elastic/elasticsearch#149723); unknown keys are refused from then on
+(elastic/elasticsearch#149430). None of the three has a changelog entry: they were merged in
+April-May 2026, after the 9.4 branch point, and elastic/elasticsearch-specification documents the
+update body's new fields from its `9.5` branch, so 9.5.0 is taken as the first release. Were it
+later, 9.5 would plan an update the server ignores: the read-back catches that (the change is
+then reported as not taken). Before 8.17 there is no update API at all.
 """
 
 UPDATE_NOTES: Final[tuple[tuple[Release, str], ...]] = (
@@ -145,6 +153,67 @@ UPDATE_NOTES: Final[tuple[tuple[Release, str], ...]] = (
 )
 """Why something cannot change in place, per release; quoted in replace reasons."""
 
+CHUNKING_RESET_ISSUE: Final = "elastic/elasticsearch#139574"
+"""The upstream issue of `_update` dropping `chunking_settings` (see UPDATE_FACTS)."""
+
+UNVALIDATED_UPDATE_ISSUE: Final = "elastic/elasticsearch#122356"
+"""The upstream issue of `_update` storing a key it never tried (see UPDATE_FACTS)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseFact:
+    """What some releases do: the ranges [from, until) that do it, the upstream evidence, and
+    what is assumed where the evidence stops (always the side that cannot lose a setting)."""
+
+    ranges: tuple[tuple[Release, Release | None], ...]
+    evidence: str
+    assumed: str = ""
+
+
+UPDATE_FACTS: Final[Mapping[str, ReleaseFact]] = MappingProxyType(
+    {
+        "update_keeps_chunking": ReleaseFact(
+            ranges=(((9, 2, 6), (9, 3)), ((9, 3, 1), None)),
+            evidence=(
+                "elastic/elasticsearch#139574: `TransportUpdateInferenceModelAction` built the"
+                " updated model with `new ModelConfigurations(id, taskType, service,"
+                " serviceSettings, taskSettings)`, which has no chunking settings, so every"
+                " `_update` (a key rotation, a task_settings change; on 8.17.0 even one that"
+                " changes nothing) stores none and the endpoint reads back"
+                " `ChunkingSettingsBuilder.OLD_DEFAULT_SETTINGS`, word/250/100. Fixed by #141687"
+                " on the 9.2 branch and #141682 on the 9.3 branch (both merged 2026-02-02, no"
+                " changelog entry of their own) and on main by #140003 (9.4.0 changelog bundle)."
+                " No 8.19 or 9.1 backport exists."
+            ),
+            assumed=(
+                "#141687 and #141682 are not in a release note: the 9.2.5 changelog bundle was"
+                " generated 2026-01-31 and 9.3.0's 2026-01-26, before they merged, so 9.2.6 and"
+                " 9.3.1 are the first releases taken to carry them (both list #142238, a later"
+                " follow-up to the same code). Were 9.2.5 or 9.3.0 already fixed, they cost a"
+                " replace the server could have done in place, never a lost setting."
+            ),
+        ),
+        "update_validates": ReleaseFact(
+            ranges=(((9, 4), None),),
+            evidence=(
+                "elastic/elasticsearch#122356: `_update` stored a new api_key without trying it"
+                ' (200; the endpoint fails at inference time). #140003 "Add provider validation'
+                " call to Update Inference Endpoint operation\" runs the PUT's"
+                " `ModelValidatorBuilder` validation on update; it is listed in the 9.4.0"
+                " changelog bundle and was not backported (the 9.2 and 9.3 chunking fixes were"
+                " separate pull requests)."
+            ),
+            assumed=(
+                "every release before 9.4.0 stores an untried key: proving it on a probe first"
+                " costs one validation call where the server would have made it anyway."
+            ),
+        ),
+    }
+)
+"""How `_update` behaves beyond what it changes (UPDATABLE): the per-release facts the planner
+and the executor both read, and the only place that knows them. A fact holds from `update_api`
+on; `Capabilities` turns them into `update_resets_chunking` and `update_validates`."""
+
 FEATURES: Final[Mapping[str, tuple[tuple[Release, Release | None], ...]]] = MappingProxyType(
     {
         "rate_limit": (((8, 15), None),),
@@ -156,46 +225,61 @@ FEATURES: Final[Mapping[str, tuple[tuple[Release, Release | None], ...]]] = Mapp
         "chunking.recursive": (((9, 1), None),),
         "task_settings.headers": (((9, 2), None),),
         "update_timeout": (((9, 5), None),),
-        "mapping_compatibility_check": (((9, 1), None),),
+        "mapping_compatibility_check": (
+            ((8, 19, 7), (9, 0)),
+            ((9, 1, 7), (9, 2)),
+            ((9, 2, 1), None),
+        ),
     }
 )
 """Feature → release ranges [from, until) that have it (the spec's `@availability since=` tags;
 `put_timeout`: `TransportVersions.INFERENCE_ADD_TIMEOUT_PUT_ENDPOINT_8_19`, and older servers
 refuse the unknown parameter in `BaseRestHandler`; `mapping_compatibility_check`:
 `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId` makes PUT refuse settings
-that semantic_text mappings using the id cannot take)."""
+that semantic_text mappings using the id cannot take: elastic/elasticsearch#137055, merged for
+9.3 and backported as #137587, #137584 and #137583, which the release notes of 8.19.7, 9.1.7 and
+9.2.1 list and no earlier patch release's do; 9.0 got no backport). A boundary with a patch
+needs the server's full version: `capabilities(version)`, not `ServerInfo.supports`, which
+knows the minor release only."""
 
 INCOMPATIBLE_PATHS: Final[frozenset[str]] = frozenset(
     {"task_type", "service_settings.dimensions", "service_settings.similarity"}
 )
 """What a semantic_text field records of its endpoint (MinimalServiceSettings: task type,
-dimensions, similarity): a re-create that changes one of them is refused by 9.1+
+dimensions, similarity): a re-create that changes one of them is refused where
+`mapping_compatibility_check` holds
 (`TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`)."""
 
-_VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
+_VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?")
 
 
 def parse_release(version: str) -> Release:
-    """`"8.18.2"`, `"9.1.0-SNAPSHOT"` → (8, 18). Raises ValueError on anything else."""
+    """`"8.18.2"` → (8, 18, 2), `"9.1.0-SNAPSHOT"` → (9, 1, 0), `"9.2"` → (9, 2, 0). Raises
+    ValueError on anything else."""
     match = _VERSION.match(version)
     if match is None:
         raise ValueError(f"not an Elasticsearch version: {version!r}")
-    return int(match.group(1)), int(match.group(2))
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 
 def supports(feature: str, release: Release) -> bool:
-    """Whether a server of this release has the feature (a key of FEATURES)."""
-    return any(
-        start <= release and (until is None or release < until)
-        for start, until in FEATURES[feature]
-    )
+    """Whether a server of this release has the feature (a key of FEATURES or UPDATE_FACTS)."""
+    fact = UPDATE_FACTS.get(feature)
+    ranges = fact.ranges if fact is not None else FEATURES[feature]
+    return any(start <= release and (until is None or release < until) for start, until in ranges)
 
 
 def capabilities(version: str) -> Capabilities:
     """What a server reporting this version can do."""
     release = parse_release(version)
-    features = frozenset(name for name in FEATURES if supports(name, release))
+    names = (*FEATURES, *UPDATE_FACTS)
+    features = frozenset(name for name in names if supports(name, release))
     return Capabilities(version=version, release=release, features=features)
+
+
+def first_fixed(fact: str) -> str:
+    """The first release of each range a fact holds in: `"9.2.6, 9.3.1"`."""
+    return ", ".join(".".join(map(str, start)) for start, _ in UPDATE_FACTS[fact].ranges)
 
 
 def updatable(release: Release) -> Mapping[tuple[str, ...], str]:
@@ -260,6 +344,18 @@ def unsupported(body: Mapping[str, JSON], task_type: str, release: Release) -> t
 def _first(feature: str) -> str:
     major, minor = FEATURES[feature][0][0]
     return f"{major}.{minor}"
+
+
+def update_resets_chunking(caps: Capabilities, target: Mapping[str, JSON]) -> bool:
+    """Whether an `_update` of the endpoint `target` (a canonical spec) would change its chunking:
+    the release drops it on update (UPDATE_FACTS), and it is not already the word/250/100 the
+    endpoint then reads back (an endpoint created before 8.16 loses nothing)."""
+    chunking = target.get("chunking_settings")
+    return (
+        caps.update_resets_chunking
+        and isinstance(chunking, Mapping)
+        and dict(chunking) != LEGACY_CHUNKING
+    )
 
 
 def replace_paths(

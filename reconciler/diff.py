@@ -10,6 +10,8 @@ two trees. Knows nothing of actions: that is the planner's job.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,7 @@ __all__ = [
     "compare_endpoint",
     "create_fields",
     "field_changes",
+    "intent_digest",
     "last_applied_spec",
     "normalize_desired",
     "normalize_live",
@@ -146,6 +149,18 @@ def uses_legacy_chunking(
         was_embedding = last_applied.get("task_type") == "text_embedding"
         return was_embedding and "chunking_settings" not in last_applied
     return live.get("chunking_settings") == LEGACY_CHUNKING
+
+
+def intent_digest(changes: Iterable[FieldChange]) -> str:
+    """What a change means to set, as a short digest: each non-sensitive changed path, how, and
+    its intended value. The executor records it when the read-back shows the server did not take
+    those fields; the planner recognizes the same change again by it (the fields still differing
+    afterwards are exactly those, with the same intended values)."""
+    items = sorted(
+        [change.path, change.op.value, change.after] for change in changes if not change.sensitive
+    )
+    text = json.dumps(items, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def field_changes(before: Mapping[str, JSON], after: Mapping[str, JSON]) -> tuple[FieldChange, ...]:

@@ -21,22 +21,42 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.client import ConflictError
-from reconciler.defaults import DEFAULT_SIMILARITY, SERVER_CHOSEN, model_dimensions
-from reconciler.diff import compare, last_applied_spec, normalize_live, request_body, update_body
+from reconciler.defaults import (
+    CHUNKING_RESET_ISSUE,
+    DEFAULT_SIMILARITY,
+    LEGACY_CHUNKING,
+    SERVER_CHOSEN,
+    capabilities,
+    model_dimensions,
+)
+from reconciler.diff import (
+    compare,
+    intent_digest,
+    last_applied_spec,
+    normalize_live,
+    request_body,
+    update_body,
+)
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
 from reconciler.model import (
     JSON,
     PROBE_PREFIX,
+    Capabilities,
+    ChunkingReset,
     DesiredEndpoint,
+    FieldChange,
+    FieldOp,
     LiveEndpoint,
+    NotTaken,
     Pending,
     PlannedChange,
     Reason,
@@ -49,6 +69,12 @@ if TYPE_CHECKING:
     from reconciler.state import StateStore
 
 log = logging.getLogger(__name__)
+
+KEPT_OLD_KEY = "was left serving with its old key"
+"""How a refused key rotation ends: the endpoint is as it was, with the key it had."""
+
+CAUSE_LIMIT = 300
+"""The longest cause a `NotTaken` marker keeps."""
 
 MAPPING_SETTINGS = ("dimensions", "similarity")
 """What 9.1+ needs named in a text_embedding PUT once semantic_text mappings use the id."""
@@ -140,16 +166,38 @@ async def create_body(
 async def update(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
     """`_update` with only what changed; the server silently ignores what it cannot change
     (`ServiceSettings.updateServiceSettings` returns `this` before elastic/elasticsearch#147465),
-    so the changed fields are checked on the read-back."""
+    so the changed fields are checked on the read-back.
+
+    Where the update API stores a key without trying it (`defaults.UPDATE_FACTS`), a new key is
+    proven on a probe endpoint first: a bad key never replaces a good one. Where the update
+    resets the chunking settings, the read-back says so and state records it (the planner only
+    plans that update when the user chose it: `key_rotation: update`)."""
+    caps = await server_capabilities(ctx.client)
     request = update_body(change)
     key = secret_of(desired) if request.include_api_key else None
+    rotating = rotates_key(change)
+    if rotating and not caps.update_validates:
+        await prove(ctx, change, desired, refused=KEPT_OLD_KEY)
     if request.body or key is not None:
-        await ctx.client.update_endpoint(
-            change.task_type, change.inference_id, request.body, api_key=key
-        )
+        try:
+            await ctx.client.update_endpoint(
+                change.task_type, change.inference_id, request.body, api_key=key
+            )
+        except ApiError as error:
+            if not rotating:
+                raise
+            why = f"the update was refused; {change.inference_id} {KEPT_OLD_KEY}"
+            raise StepFailed(f"{why}: {error}") from None
     paths = [item.path for item in change.fields if not item.sensitive]
-    await settle(ctx, change, desired, only=paths)
-    return f"updated in place: {labels(change)}"
+    reset = await settle(ctx, change, desired, only=paths, caps=caps)
+    done = f"updated in place: {labels(change)}"
+    if reset is None:
+        return done
+    # the planner warned of it (key_rotation: update); anything else is a surprise: fail
+    said = f"{done}; {reset_message(reset)}"
+    if not caps.update_resets_chunking:
+        raise StepFailed(f"{said} (unexpected: this release was thought to keep it)")
+    return said
 
 
 async def replace(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> str:
@@ -216,19 +264,40 @@ async def settle(
     desired: DesiredEndpoint,
     *,
     only: Iterable[str] | None = None,
-) -> None:
-    """Read back, record (the change is on the server, even if incomplete), then verify."""
+    caps: Capabilities | None = None,
+) -> ChunkingReset | None:
+    """Read back, record (the change is on the server, even if incomplete), then verify.
+
+    What the server did not take is recorded with the change's digest and a count, so the
+    next plan says the change keeps failing. An in-place update (`caps` given) is also checked
+    for a reset of the chunking settings it did not mean to touch; that is returned (and
+    recorded), not raised."""
     live = await ctx.client.get_endpoint(change.task_type, change.inference_id)
-    await record(ctx, desired, live)
-    missed = mismatches(change.spec or {}, desired, live, only=only)
-    if missed:
-        raise StepFailed(f"the server did not take: {', '.join(missed)}")
+    missed = mismatched_fields(change.spec or {}, desired, live, only=only)
+    reset = chunking_reset(change, live, caps, ctx.now().isoformat()) if caps else None
+    previous = await state_record(ctx, change.inference_id)
+    failed = not_taken(previous, missed, ctx.now().isoformat()) if missed else None
+    await record(ctx, desired, live, reset=reset, failed=failed)
+    if failed is not None:
+        paths = ", ".join(dict.fromkeys(item.path for item in missed))
+        raise StepFailed(
+            f"the server did not take: {paths} ({failed.cause}); recorded in state, the next"
+            " plan names it"
+        )
+    return reset
 
 
-async def prove(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint) -> LiveEndpoint:
+async def prove(
+    ctx: StepContext,
+    change: PlannedChange,
+    desired: DesiredEndpoint,
+    *,
+    refused: str = "was left as it was",
+) -> LiveEndpoint:
     """PUT a temporary probe with the new body and key: the server validates both upstream
-    (`ModelValidatorBuilder`). A refusal stops the replace before the old endpoint is touched.
-    Returns the probe as the server stored it (with the values it filled in)."""
+    (`ModelValidatorBuilder`). A refusal stops the step before the endpoint is touched (the
+    message says the endpoint then `refused`). Returns the probe as the server stored it (with
+    the values it filled in)."""
     probe = probe_id()
     try:
         return await ctx.client.put_endpoint_safely(
@@ -239,8 +308,8 @@ async def prove(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoin
             ctx.settings.put_timeout,
         )
     except ApiError as error:
-        why = f"the new configuration was refused; {change.inference_id} was left as it was"
-        raise StepFailed(f"{why}: {error}") from None
+        why = f"the new configuration was refused on a probe endpoint; {change.inference_id}"
+        raise StepFailed(f"{why} {refused}: {error}") from None
     finally:
         await discard_probe(ctx.client, change.task_type, probe)
 
@@ -268,8 +337,14 @@ async def recreate_body(
 
 
 async def checks_mappings(client: EsClient) -> bool:
-    """Whether the server checks semantic_text mappings on PUT (9.1+)."""
-    return (await client.info()).supports("mapping_compatibility_check")
+    """Whether the server checks semantic_text mappings on PUT (`defaults.FEATURES`)."""
+    return "mapping_compatibility_check" in (await server_capabilities(client)).features
+
+
+async def server_capabilities(client: EsClient) -> Capabilities:
+    """The target's capabilities from its full version (`defaults.capabilities`: some facts
+    changed in patch releases, which `ServerInfo.supports` does not see)."""
+    return capabilities((await client.info()).label)
 
 
 async def discard_probe(client: EsClient, task_type: str, probe: str) -> None:
@@ -475,9 +550,20 @@ async def delete_endpoint(ctx: StepContext, change: PlannedChange, task_type: st
     return False
 
 
-async def record(ctx: StepContext, desired: DesiredEndpoint, live: LiveEndpoint) -> None:
-    """Write the state record: owner, key fingerprint, last-applied spec, time, commit."""
+async def record(
+    ctx: StepContext,
+    desired: DesiredEndpoint,
+    live: LiveEndpoint,
+    *,
+    reset: ChunkingReset | None = None,
+    failed: NotTaken | None = None,
+) -> None:
+    """Write the state record: owner, key fingerprint, last-applied spec, time, commit, and what
+    the server did not take (`failed`). A chunking reset, this one's or one recorded before, is
+    kept while the server still shows it (a replace puts the chunking back and drops it)."""
     key_fingerprint = await asyncio.to_thread(fingerprint, secret_of(desired), ctx.salt)
+    if reset is None:
+        reset = standing_reset(await state_record(ctx, live.inference_id), live)
     await ctx.store.put(
         StateRecord(
             inference_id=live.inference_id,
@@ -488,6 +574,8 @@ async def record(ctx: StepContext, desired: DesiredEndpoint, live: LiveEndpoint)
             applied_at=ctx.now().isoformat(),
             commit=ctx.settings.commit,
             protect=desired.options.protect,
+            chunking_reset=reset,
+            not_taken=failed,
         )
     )
 
@@ -504,13 +592,81 @@ def mismatches(
 ) -> list[str]:
     """Paths where the read-back differs from the planned target, ignoring the values the
     server chose for what the manifest left unset; `only` narrows to the changed paths."""
+    return [item.path for item in mismatched_fields(spec, desired, live, only=only)]
+
+
+def mismatched_fields(
+    spec: Mapping[str, JSON],
+    desired: DesiredEndpoint,
+    live: LiveEndpoint,
+    *,
+    only: Iterable[str] | None = None,
+) -> list[FieldChange]:
+    """`mismatches` as field changes: `before` what the server holds, `after` what was meant
+    (the planner's field changes of the same difference, so `intent_digest` finds them again)."""
     expected = without_server_choices(spec, desired)
     found = normalize_live(live.body, task_type=live.task_type)
-    paths = [item.path for item in compare(expected, found, None).changes]
+    changes = list(compare(expected, found, None).changes)
     if only is None:
-        return paths
+        return changes
     wanted = tuple(only)
-    return [path for path in paths if any(related(path, other) for other in wanted)]
+    return [item for item in changes if any(related(item.path, other) for other in wanted)]
+
+
+def not_taken(previous: StateRecord | None, missed: Sequence[FieldChange], at: str) -> NotTaken:
+    """The marker of a change the server did not take: counted on from the record's marker when
+    it is the same change (same digest)."""
+    digest = intent_digest(missed)
+    before = previous.not_taken if previous is not None else None
+    count = before.count + 1 if before is not None and before.digest == digest else 1
+    return NotTaken(digest=digest, count=count, cause=difference(missed), at=at)
+
+
+def difference(missed: Iterable[FieldChange]) -> str:
+    """`service_settings.rate_limit.requests_per_minute: sent 42, read back 3000`, ... (never a
+    key: the read-back has none, and sensitive fields are not compared)."""
+    parts = [
+        f"{item.path}: sent {_shown(item.after, item.op is FieldOp.REMOVED)}, read back"
+        f" {_shown(item.before, item.op is FieldOp.ADDED)}"
+        for item in missed
+        if not item.sensitive
+    ]
+    text = "; ".join(parts)
+    return text if len(text) <= CAUSE_LIMIT else text[: CAUSE_LIMIT - 1] + "…"
+
+
+def chunking_reset(
+    change: PlannedChange, live: LiveEndpoint, caps: Capabilities, at: str
+) -> ChunkingReset | None:
+    """The reset of an in-place update that did not mean to touch chunking: the read-back shows
+    word/250/100 (`ChunkingSettingsBuilder.OLD_DEFAULT_SETTINGS`) where other settings were
+    (elastic/elasticsearch#139574)."""
+    if any(item.path.startswith("chunking_settings") for item in change.fields):
+        return None
+    expected = (change.spec or {}).get("chunking_settings")
+    found = normalize_live(live.body, task_type=live.task_type).get("chunking_settings")
+    if not isinstance(expected, Mapping) or found == expected or found != dict(LEGACY_CHUNKING):
+        return None
+    return ChunkingReset(at=at, version=caps.version, expected=dict(expected), found=found)
+
+
+def standing_reset(previous: StateRecord | None, live: LiveEndpoint) -> ChunkingReset | None:
+    """A recorded chunking reset the read-back still shows."""
+    reset = previous.chunking_reset if previous is not None else None
+    if reset is None:
+        return None
+    found = normalize_live(live.body, task_type=live.task_type).get("chunking_settings")
+    return reset if found == dict(reset.found) else None
+
+
+def reset_message(reset: ChunkingReset) -> str:
+    """What apply reports after an update that reset the chunking settings."""
+    return (
+        f"warning: Elasticsearch {reset.version} reset chunking_settings from"
+        f" {_compact(reset.expected)} to {_compact(reset.found)} ({CHUNKING_RESET_ISSUE});"
+        " recorded in state: the next plan shows the difference without acting on it (a"
+        " replace, with disruptive changes allowed, or an upgrade to 9.5 puts it back)"
+    )
 
 
 def without_server_choices(spec: Mapping[str, JSON], desired: DesiredEndpoint) -> dict[str, Any]:
@@ -557,6 +713,14 @@ def secret_of(desired: DesiredEndpoint) -> Secret:
 
 def probe_id() -> str:
     return PROBE_PREFIX + secrets.token_hex(4)
+
+
+def _shown(value: JSON, absent: bool) -> str:
+    return "nothing" if absent else json.dumps(value, sort_keys=True, default=str)
+
+
+def _compact(chunking: Mapping[str, JSON]) -> str:
+    return json.dumps(dict(chunking), sort_keys=True, separators=(",", ":"))
 
 
 def _has(spec: Mapping[str, Any], path: tuple[str, ...]) -> bool:

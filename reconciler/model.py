@@ -75,8 +75,10 @@ class Diagnostic:
 class KeyRotation(StrEnum):
     """How a changed API key reaches the server (per manifest, overridable by flag)."""
 
-    AUTO = "auto"  # update in place where the server has the update API, else recreate
-    UPDATE = "update"  # always the update API (fails on servers before 8.17)
+    AUTO = "auto"  # update in place where the server has the update API and the update keeps
+    # everything else (chunking: `defaults.UPDATE_FACTS`), else recreate
+    UPDATE = "update"  # always the update API (fails on servers before 8.17), also for the
+    # other in-place changes and where it resets chunking (planned with a warning)
     RECREATE = "recreate"  # always delete and create again (the ES docs' advice)
 
 
@@ -143,6 +145,38 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class ChunkingReset:
+    """The server reset the endpoint's chunking settings on an in-place update
+    (elastic/elasticsearch#139574), kept on its state record while the reset stands.
+
+    The next plans show the difference without acting on it: neither way back is free on those
+    releases (the update API cannot set chunking, a replace interrupts the endpoint's users)."""
+
+    at: str
+    version: str
+    """The server version that did it."""
+    expected: Mapping[str, JSON]
+    """The chunking settings the manifest asked for (canonical)."""
+    found: Mapping[str, JSON]
+    """What the read-back showed instead (word/250/100)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotTaken:
+    """A change the server did not take (its read-back differed), kept on the state record until
+    an apply of that endpoint succeeds. Never holds a key."""
+
+    digest: str
+    """`diff.intent_digest` of the fields the server did not take, with their intended values."""
+    count: int
+    """How many applies in a row the server did not take it."""
+    cause: str
+    """The last read-back's difference: what was sent and what was read back."""
+    at: str
+    """When the last of them ended."""
+
+
+@dataclass(frozen=True, slots=True)
 class StateRecord:
     """What the reconciler remembers about an endpoint it manages. Never holds a key."""
 
@@ -157,6 +191,10 @@ class StateRecord:
     """The manifest said `protect: true` when last applied: prune must not delete it either."""
     pending: Pending | None = None
     """A replace under way (or stopped midway: see `Pending`)."""
+    chunking_reset: ChunkingReset | None = None
+    """The server reset its chunking on an in-place update and it still reads back that way."""
+    not_taken: NotTaken | None = None
+    """The last apply's change the server did not take."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +245,12 @@ class Reason(StrEnum):
     PRECONFIGURED = "preconfigured"  # ids starting with `.` belong to the server: never touched
     INTERRUPTED_REPLACE = "interrupted-replace"  # an apply stopped midway through its replace
     STATE_ONLY = "state-only"  # a `reconcile:` option state records changed: state write only
+    CHUNKING_RESET_REPLACE = "replace-chunking-reset"  # the update would reset chunking: replace
+    CHUNKING_RESET_CHOICE = "chunking-reset-choice"  # in use, and the update would reset chunking
+    CHUNKING_RESET_UPDATE = "update-resets-chunking"  # key_rotation: update where chunking resets
+    CHUNKING_RESET_NOTED = "chunking-reset-noted"  # the server reset chunking on an update, as
+    # state records: the difference is shown, not acted on
+    NOT_TAKEN = "not-taken"  # the same change was applied before and the server did not take it
 
 
 class FieldOp(StrEnum):
@@ -307,12 +351,24 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What the target server can do; build it with `defaults.capabilities(version)`."""
+    """What the target server can do; build it with `defaults.capabilities(version)`.
+
+    `release` is (major, minor, patch): some facts changed in patch releases."""
 
     version: str
-    release: tuple[int, int]
+    release: tuple[int, ...]
     features: frozenset[str] = frozenset()
 
     @property
     def update_api(self) -> bool:
         return "update_api" in self.features
+
+    @property
+    def update_validates(self) -> bool:
+        """`_update` tries a new api_key before storing it (`defaults.UPDATE_FACTS`)."""
+        return self.update_api and "update_validates" in self.features
+
+    @property
+    def update_resets_chunking(self) -> bool:
+        """`_update` drops the chunking settings (`defaults.UPDATE_FACTS`)."""
+        return self.update_api and "update_keeps_chunking" not in self.features

@@ -32,18 +32,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.defaults import (
+    CHUNKING_RESET_ISSUE,
     INCOMPATIBLE_PATHS,
     SERVICE,
+    UNVALIDATED_UPDATE_ISSUE,
+    first_fixed,
+    in_place,
     replace_paths,
     unsupported,
     update_note,
+    update_resets_chunking,
 )
 from reconciler.diff import (
     API_KEY_PATH,
     Comparison,
     compare_endpoint,
     create_fields,
+    intent_digest,
     normalize_desired,
+    normalize_live,
     request_body,
 )
 from reconciler.model import (
@@ -51,12 +58,14 @@ from reconciler.model import (
     PROBE_PREFIX,
     Action,
     Capabilities,
+    ChunkingReset,
     DesiredEndpoint,
     FieldChange,
     FieldOp,
     InUse,
     KeyRotation,
     LiveEndpoint,
+    NotTaken,
     Options,
     Plan,
     PlannedChange,
@@ -274,26 +283,42 @@ def decide_adopt(
     destroys nothing). A difference that needs a replace would delete an endpoint reconciler
     did not create, so it is blocked unless the user allowed disruptive changes.
     """
+    assert facts.desired is not None
     fields, spec = comparison.changes, comparison.spec
     replace = replace_paths(fields, caps)
+    resets = not replace and update_resets_chunking(caps, comparison.target)
+    unmanaged = "exists on the server but not in state"
     # identical to the manifest: remember it, write nothing to the server
     if not fields:
         why = "exists on the server and matches the manifest; adopted into state (the api_key"
         why += " cannot be read back: assumed to be the manifest's)"
         return _planned(facts, Action.ADOPT, Reason.ADOPT, why, spec=spec, adopt=True)
     # differs only in what the update API changes: adopt and update in place
-    if not replace:
-        why = f"exists on the server but not in state; adopting it and updating {_labels(fields)}"
+    if not replace and not resets:
+        why = f"{unmanaged}; adopting it and updating {_labels(fields)}"
         return _planned(
             facts, Action.UPDATE, Reason.UPDATE, why, fields=fields, spec=spec, adopt=True
         )
-    why = replace_reason(replace, fields, caps)
+    # the update would reset chunking: in place only if the user chose the update API
+    rotation = options.key_rotation or facts.desired.options.key_rotation
+    if resets and rotation is KeyRotation.UPDATE:
+        change = forced_update(facts, comparison, False, caps=caps, adopt=True)
+        return dataclasses.replace(change, reason=f"{unmanaged}; adopting it: {change.reason}")
+    if resets:
+        replace = tuple(dict.fromkeys(item.path for item in fields))
+        why = f"{_labels(fields)} changed, and {reset_clause(comparison, caps)}"
+    else:
+        why = replace_reason(replace, fields, caps)
     # needs a replace: deleting an endpoint reconciler did not create needs consent
     if not options.allow_disruptive:
-        why = f"exists on the server but not in state, and adopting it needs a replace ({why});"
+        why = f"{unmanaged}, and adopting it needs a replace ({why});"
         why += " align the manifest with the server or allow disruptive changes to replace it"
+        if resets:
+            why += " (or set key_rotation: update to update it in place, resetting its chunking)"
         extra = {"fields": fields, "replace_paths": replace, "adopt": True}
         return _planned(facts, Action.BLOCKED, Reason.UNMANAGED, why, **extra)
+    if resets:
+        return reset_replace(facts, comparison, caps=caps, options=options, adopt=True)
     return replace_change(facts, comparison, replace, why, options=options, caps=caps, adopt=True)
 
 
@@ -310,12 +335,81 @@ def decide_managed(
     # nothing differs on the server, but state has yet to record it: a state write only
     if not fields:
         return decide_recorded(facts, facts.desired.options, facts.record)
-    change = decide_change(facts, comparison, key_changed, caps=caps, options=options)
+    # the server reset its chunking on an earlier in-place update, as state records: shown, not
+    # acted on unless disruption was allowed (the way back is a replace)
+    reset = noted_reset(facts, comparison, caps)
+    if reset is not None and not options.allow_disruptive:
+        change = decide_around_reset(facts, comparison, key_changed, reset, caps, options)
+    else:
+        change = decide_change(facts, comparison, key_changed, caps=caps, options=options)
+        if reset is not None:
+            change = _noted(change, f"the server reset chunking_settings on {_when(reset)}")
+    change = keeps_failing(change, facts.record.not_taken, comparison)
     # an apply was stopped during a replace of it, before the delete: decided as usual
     if facts.record.pending is not None:
         note = "; an earlier apply was stopped during a replace of it"
         return dataclasses.replace(change, reason=change.reason + note)
     return change
+
+
+def decide_around_reset(
+    facts: Facts,
+    comparison: Comparison,
+    key_changed: bool,
+    reset: ChunkingReset,
+    caps: Capabilities,
+    options: PlanOptions,
+) -> PlannedChange:
+    """The chunking difference a recorded reset explains is left alone (a plan that offered to
+    undo it on every run would never be in sync); whatever else differs is decided as usual."""
+    rest = tuple(item for item in comparison.changes if not _is_chunking(item.path))
+    note = reset_note(reset, caps)
+    # only the reset: nothing to do, the difference is shown with the way back
+    if not rest:
+        why = f"matches the manifest but for chunking_settings: {note}"
+        fields = comparison.changes
+        return _planned(facts, Action.NOOP, Reason.CHUNKING_RESET_NOTED, why, fields=fields)
+    change = decide_change(
+        facts,
+        dataclasses.replace(comparison, changes=rest),
+        key_changed,
+        caps=caps,
+        options=options,
+    )
+    # a replace re-creates the endpoint from the manifest: it restores the chunking too
+    if change.action is Action.REPLACE:
+        change = decide_change(facts, comparison, key_changed, caps=caps, options=options)
+    return _noted(change, f"chunking_settings left as is: {note}")
+
+
+def noted_reset(facts: Facts, comparison: Comparison, caps: Capabilities) -> ChunkingReset | None:
+    """The record's chunking reset, when it explains the chunking difference now: the manifest
+    still asks for what was reset, the server still shows what it fell back to, and this
+    release cannot set chunking in place (from 9.5 an update puts it back)."""
+    record, live = facts.record, facts.live
+    reset = record.chunking_reset if record is not None else None
+    if reset is None or live is None:
+        return None
+    chunking = [item for item in comparison.changes if _is_chunking(item.path)]
+    if not chunking or all(in_place(item, caps) for item in chunking):
+        return None
+    found = normalize_live(live.body, task_type=live.task_type).get("chunking_settings")
+    expected = comparison.spec.get("chunking_settings")
+    return reset if (expected, found) == (dict(reset.expected), dict(reset.found)) else None
+
+
+def keeps_failing(
+    change: PlannedChange, failed: NotTaken | None, comparison: Comparison
+) -> PlannedChange:
+    """A change the server did not take before is offered again, saying so (the executor
+    recorded its digest; `reconcile watch` backs off from it)."""
+    if failed is None or change.action not in (Action.UPDATE, Action.REPLACE):
+        return change
+    if failed.digest != intent_digest(comparison.changes):
+        return change
+    times = "once" if failed.count == 1 else f"{failed.count} times"
+    why = f"{change.reason}; this change was not taken by the server {times}: {failed.cause}"
+    return dataclasses.replace(change, reason=why, code=Reason.NOT_TAKEN)
 
 
 def decide_recorded(facts: Facts, wanted: Options, record: StateRecord) -> PlannedChange:
@@ -369,11 +463,71 @@ def decide_change(
         return replace_change(
             facts, comparison, replace, why, options=options, caps=caps, code=code
         )
+    # the update API could make it, but this release would reset the chunking with it
+    if update_resets_chunking(caps, comparison.target):
+        if rotation is KeyRotation.UPDATE:
+            return forced_update(facts, comparison, key_changed, caps=caps)
+        return reset_replace(facts, comparison, caps=caps, options=options)
     # everything can change in place
     code = Reason.ROTATE_UPDATE if key_changed else Reason.UPDATE
     why = _with_drift(f"{_labels(fields)} updated in place", comparison)
+    if key_changed and not caps.update_validates:
+        why += f"; {proof_note(caps)}"
     extra = {"fields": fields, "spec": comparison.spec, "drift": comparison.drift}
     return _planned(facts, Action.UPDATE, code, why, **extra)
+
+
+def forced_update(
+    facts: Facts,
+    comparison: Comparison,
+    key_changed: bool,
+    *,
+    caps: Capabilities,
+    adopt: bool = False,
+) -> PlannedChange:
+    """key_rotation: update on a release whose update resets chunking: the user's choice, made
+    with a warning; apply reports the reset and records it, so the next plan is in sync."""
+    fields = comparison.changes
+    chunking = _chunking_label(comparison.target.get("chunking_settings"))
+    why = (
+        f"{_labels(fields)} updated in place (key_rotation: update); warning: Elasticsearch"
+        f" {caps.version} resets chunking_settings on update ({CHUNKING_RESET_ISSUE}), so"
+        f" {chunking} becomes word/250/100; apply reports the reset and records it in state"
+    )
+    if key_changed and not caps.update_validates:
+        why += f"; {proof_note(caps)}"
+    extra = {"fields": fields, "spec": comparison.spec, "drift": comparison.drift, "adopt": adopt}
+    return _planned(
+        facts, Action.UPDATE, Reason.CHUNKING_RESET_UPDATE, _with_drift(why, comparison), **extra
+    )
+
+
+def reset_replace(
+    facts: Facts,
+    comparison: Comparison,
+    *,
+    caps: Capabilities,
+    options: PlanOptions,
+    adopt: bool = False,
+) -> PlannedChange:
+    """A change the update API could make, replaced because the update would reset chunking;
+    in use and without consent, the user is shown what each way costs and chooses."""
+    fields = comparison.changes
+    paths = tuple(dict.fromkeys(item.path for item in fields))
+    why = f"{_labels(fields)} changed, and {reset_clause(comparison, caps)}: replaced instead"
+    change = replace_change(
+        facts,
+        comparison,
+        paths,
+        why,
+        options=options,
+        caps=caps,
+        code=Reason.CHUNKING_RESET_REPLACE,
+        adopt=adopt,
+    )
+    if change.code is not Reason.IN_USE:
+        return change
+    return _block(change, Reason.CHUNKING_RESET_CHOICE, choice_reason(facts, comparison, caps))
 
 
 def replace_change(
@@ -472,6 +626,86 @@ def replace_reason(
     if set(paths) & removed and caps.update_api:
         return f"{why} (the update API merges: a key cannot be removed in place)"
     return f"{why} ({update_note(caps.release)})"
+
+
+def reset_clause(comparison: Comparison, caps: Capabilities) -> str:
+    """E.g. "an in-place update on Elasticsearch 9.1.3 would reset chunking_settings from
+    sentence/250/1 to word/250/100 (elastic/elasticsearch#139574, fixed in 9.2.6, 9.3.1)"."""
+    chunking = _chunking_label(comparison.target.get("chunking_settings"))
+    return (
+        f"an in-place update on Elasticsearch {caps.version} would reset chunking_settings"
+        f" from {chunking} to word/250/100 ({CHUNKING_RESET_ISSUE}, fixed in"
+        f" {first_fixed('update_keeps_chunking')})"
+    )
+
+
+def choice_reason(facts: Facts, comparison: Comparison, caps: Capabilities) -> str:
+    """What each way costs when an endpoint in use would lose its chunking to an update."""
+    chunking = _chunking_label(comparison.target.get("chunking_settings"))
+    return (
+        f"{_users(facts.in_use)}; {_labels(comparison.changes)} changed, and no way is free on"
+        f" Elasticsearch {caps.version}: {reset_clause(comparison, caps)}, and a replace deletes"
+        " and re-creates it under its users. Choose one: allow disruptive changes to replace it"
+        f" (chunking stays {chunking}; what uses the endpoint fails until the re-create, a few"
+        " seconds), or set key_rotation: update (manifest or flag) to update it in place (no"
+        " interruption; chunking becomes word/250/100 for what is chunked from then on, until a"
+        " replace or an upgrade to 9.5 puts it back)"
+    )
+
+
+def proof_note(caps: Capabilities) -> str:
+    """Why an in-place key rotation is proven on a probe endpoint first."""
+    return (
+        f"the new api_key is proven on a probe endpoint first (the update API of Elasticsearch"
+        f" {caps.version} stores a key without trying it: {UNVALIDATED_UPDATE_ISSUE}; it does"
+        f" from {first_fixed('update_validates')})"
+    )
+
+
+def reset_note(reset: ChunkingReset, caps: Capabilities) -> str:
+    """E.g. "the in-place update of … on Elasticsearch 9.1.3 reset it …; to restore …"."""
+    expected = _chunking_label(reset.expected)
+    return (
+        f"the server reset it on {_when(reset)} ({CHUNKING_RESET_ISSUE}), and state records"
+        f" it: the server has {_chunking_label(reset.found)} where the manifest says {expected}."
+        f" To restore {expected}, allow disruptive changes (a replace), or upgrade to 9.5, whose"
+        " update API sets chunking_settings (the next plan then updates it in place)"
+    )
+
+
+def _when(reset: ChunkingReset) -> str:
+    version = f" on Elasticsearch {reset.version}" if reset.version else ""
+    at = f" of {reset.at}" if reset.at else ""
+    return f"the in-place update{at}{version}"
+
+
+def _chunking_label(chunking: JSON) -> str:
+    """`sentence/250/1`, `word/250/100`, `recursive/200`, `none`; other shapes as JSON."""
+    if not isinstance(chunking, Mapping):
+        return "no chunking_settings"
+    strategy = chunking.get("strategy")
+    numbers = [
+        chunking[key]
+        for key in ("max_chunk_size", "overlap", "sentence_overlap")
+        if isinstance(chunking.get(key), int)
+    ]
+    if isinstance(strategy, str) and set(chunking) <= {
+        "strategy",
+        "max_chunk_size",
+        "overlap",
+        "sentence_overlap",
+        "separators",
+    }:
+        return "/".join([strategy, *map(str, numbers)])
+    return json.dumps(dict(chunking), sort_keys=True)
+
+
+def _is_chunking(path: str) -> bool:
+    return path == "chunking_settings" or path.startswith("chunking_settings.")
+
+
+def _noted(change: PlannedChange, note: str) -> PlannedChange:
+    return dataclasses.replace(change, reason=f"{change.reason}; {note}")
 
 
 # --- small helpers ----------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from reconciler.lock import (
     atomic_write,
     utc_now,
 )
-from reconciler.model import Pending, StateRecord
+from reconciler.model import ChunkingReset, NotTaken, Pending, StateRecord
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ MAPPINGS: dict[str, Any] = {
         "applied_at": {"type": "date"},
         "last_applied": {"type": "object", "enabled": False},
         "pending": {"type": "object", "enabled": False},
+        "chunking_reset": {"type": "object", "enabled": False},
+        "not_taken": {"type": "object", "enabled": False},
         "format": {"type": "integer"},
         "salt": {"type": "keyword", "index": False},
         "id": _KEYWORD,
@@ -113,9 +115,14 @@ def record_to_json(record: StateRecord) -> dict[str, Any]:
         raise ValueError(f"state record for {record.inference_id} holds an api_key")
     data = asdict(record)
     data["last_applied"] = dict(record.last_applied)
-    data.pop("pending")
+    for name in ("pending", "chunking_reset", "not_taken"):
+        data.pop(name)
     if record.pending is not None:  # absent unless a replace is under way
         data["pending"] = pending_to_json(record.pending, record.inference_id)
+    if record.chunking_reset is not None:  # absent unless the server reset chunking
+        data["chunking_reset"] = chunking_reset_to_json(record.chunking_reset)
+    if record.not_taken is not None:  # absent unless the last apply was not taken
+        data["not_taken"] = asdict(record.not_taken)
     return {"kind": "endpoint", "format": FORMAT, **data}
 
 
@@ -159,6 +166,8 @@ def record_from_json(data: Mapping[str, Any]) -> StateRecord:
         commit=data.get("commit"),
         protect=bool(data.get("protect", False)),
         pending=pending_from_json(data.get("pending")),
+        chunking_reset=chunking_reset_from_json(data.get("chunking_reset")),
+        not_taken=not_taken_from_json(data.get("not_taken")),
     )
 
 
@@ -181,6 +190,45 @@ def pending_from_json(data: Any) -> Pending | None:
         action=data["action"],
         started_at=str(data.get("started_at") or ""),
         previous=dict(previous) if isinstance(previous, Mapping) else None,
+    )
+
+
+def chunking_reset_to_json(reset: ChunkingReset) -> dict[str, Any]:
+    """`{"at", "version", "expected", "found"}`: two chunking settings objects, never a key."""
+    return {
+        "at": reset.at,
+        "version": reset.version,
+        "expected": dict(reset.expected),
+        "found": dict(reset.found),
+    }
+
+
+def chunking_reset_from_json(data: Any) -> ChunkingReset | None:
+    """The note of a chunking reset; one that is not as written reads as none (the next plan then
+    shows the chunking difference as a change again)."""
+    if not isinstance(data, Mapping):
+        return None
+    expected, found = data.get("expected"), data.get("found")
+    if not isinstance(expected, Mapping) or not isinstance(found, Mapping):
+        return None
+    return ChunkingReset(
+        at=str(data.get("at") or ""),
+        version=str(data.get("version") or ""),
+        expected=dict(expected),
+        found=dict(found),
+    )
+
+
+def not_taken_from_json(data: Any) -> NotTaken | None:
+    """`{"digest", "count", "cause", "at"}`; one that is not as written reads as none."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("digest"), str):
+        return None
+    count = data.get("count")
+    return NotTaken(
+        digest=data["digest"],
+        count=count if isinstance(count, int) and count > 0 else 1,
+        cause=str(data.get("cause") or ""),
+        at=str(data.get("at") or ""),
     )
 
 

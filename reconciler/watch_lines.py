@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from reconciler.model import Action, Plan
+from reconciler.model import Action, Plan, Reason
 
 if TYPE_CHECKING:
     from reconciler.executor import EndpointOutcome
@@ -73,10 +73,15 @@ def plan_summary(plan: Plan) -> str:
 def change_lines(plan: Plan) -> list[str]:
     from reconciler.render.plan_text import SYMBOLS
 
-    return [
+    lines = [
         f"  {SYMBOLS[c.action.value]} {c.action.value} {c.inference_id}: {c.reason}"
         for c in plan.changes
         if c.action is not Action.NOOP and c.action is not Action.BLOCKED
+    ]
+    return lines + [
+        f"  left alone: {c.inference_id}: {c.reason}"
+        for c in plan.changes
+        if c.action is Action.NOOP and c.code is Reason.CHUNKING_RESET_NOTED
     ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.render.plan_text import SYMBOLS, format_value, summary_line
+from reconciler.render.plan_text import NOTED, SYMBOLS, format_value, summary_line
 
 MAX_CHARS = 60_000
 
@@ -24,6 +24,12 @@ def render(model: dict[str, Any]) -> str:
         for change in changing:
             lines.extend(_detail(change))
         lines += ["```", "", "</details>"]
+    noted = [
+        c for c in model["changes"] if c["action"] == "no-op" and c.get("reason_code") in NOTED
+    ]
+    if noted:
+        lines += ["", "Differences left alone (no change planned):", ""]
+        lines += [f"- `{c['inference_id']}`: {c['reason']}" for c in noted]
     if model.get("stray_probes"):
         names = ", ".join(f"`{name}`" for name in model["stray_probes"])
         lines += [

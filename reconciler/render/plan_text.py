@@ -28,19 +28,26 @@ COLOURS = {
 }
 FIELD_SYMBOLS = {"added": "+", "changed": "~", "removed": "-"}
 SUMMARY_ORDER = ("create", "update", "replace", "delete", "adopt", "blocked", "no-op")
+NOTED = frozenset({"chunking-reset-noted"})
+"""Reason codes of no-ops that are shown anyway: a difference left alone on purpose."""
 
 
 def render(model: dict[str, Any], *, colour: bool = False, show_unchanged: bool = False) -> str:
     """The whole plan: one block per endpoint that changes, then the summary line."""
     paint = _painter(colour)
     lines = [f"Plan against Elasticsearch {model['server_version']}:", ""]
+    notes: list[str] = []
     for change in model["changes"]:
         if change["action"] == "no-op" and not show_unchanged:
+            if change.get("reason_code") in NOTED:
+                notes.extend(_change(change, paint))
             continue
         lines.extend(_change(change, paint))
     if len(lines) == 2 and not model.get("stray_probes"):
         lines.append("  No changes. The server matches the manifests.")
         lines.append("")
+    if notes:
+        lines += ["  Differences left alone (no change planned):", "", *notes]
     lines.extend(stray_probe_lines(model))
     lines.append(summary_line(model))
     return "\n".join(lines) + "\n"

@@ -86,7 +86,10 @@ async def test_create_fails_loudly_when_the_server_does_not_take_a_field(tmp_pat
 
         failed = by_id(outcome)["emb"]
         assert failed.status == "failed"
-        assert failed.message == "the server did not take: task_settings.user"
+        assert failed.message == (
+            'the server did not take: task_settings.user (task_settings.user: sent "bob", read'
+            ' back "alice"); recorded in state, the next plan names it'
+        )
         assert "emb" in await h.store.read_all()  # ours, even if incomplete: never orphaned
 
 
@@ -112,7 +115,7 @@ async def test_a_failed_create_does_not_stop_the_others(tmp_path: Path) -> None:
 
 
 async def test_update_of_task_settings_user(tmp_path: Path) -> None:
-    async with harness(tmp_path) as h:
+    async with harness(tmp_path, es_version="9.4.0") as h:
         await _created(h, manifest("emb", task={"user": "alice"}))
         h.write(manifest("emb", task={"user": "bob"}))
         result = await h.plan()
@@ -149,7 +152,7 @@ async def test_update_that_the_server_silently_ignores_fails_loudly(tmp_path: Pa
 
 
 async def test_update_exhausting_5xx_retries_fails_then_converges(tmp_path: Path) -> None:
-    async with harness(tmp_path) as h:
+    async with harness(tmp_path, es_version="9.4.0") as h:
         await _created(h, manifest("emb", task={"user": "alice"}))
         h.write(manifest("emb", task={"user": "bob"}))
         rule = h.app.faults.add(FaultRule(method="PUT", path="/_inference/*/_update", status=503))
@@ -167,7 +170,8 @@ async def test_update_exhausting_5xx_retries_fails_then_converges(tmp_path: Path
 
 
 async def test_key_rotation_by_update_where_the_server_has_the_update_api(tmp_path: Path) -> None:
-    async with harness(tmp_path, es_version="9.1.0") as h:
+    # 9.4: the update keeps chunking (elastic/elasticsearch#139574 fixed) and tries the key
+    async with harness(tmp_path, es_version="9.4.0") as h:
         await _created(h, manifest("emb"), manifest("chat", "chat_completion"))
         h.env[KEY_VAR] = NEW_KEY
         result = await h.plan()
@@ -229,7 +233,7 @@ async def test_replace_with_a_bad_new_key_leaves_the_old_endpoint_serving(
 
         failed = by_id(outcome)["emb"]
         assert failed.status == "failed"
-        assert "the new configuration was refused; emb was left as it was" in failed.message
+        assert "configuration was refused on a probe endpoint; emb was left as it was" in failed.message
         live = await h.live()
         assert live["emb"].body["service_settings"]["model_id"] == "text-embedding-3-small"
         assert _no_probes(live)
@@ -560,7 +564,7 @@ async def test_replace_refused_after_the_delete_restores_the_previous_endpoint(
     """9.1+ refuses to re-create an id whose semantic_text mappings recorded other dimensions
     (`TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`); the probe, under
     another id, cannot see that. The executor puts the old configuration back."""
-    async with harness(tmp_path, es_version="9.1.0") as h:
+    async with harness(tmp_path, es_version="9.1.7") as h:
         await _created(h, manifest("emb", settings={"dimensions": 64}))
         before = (await h.store.read_all())["emb"]
         await _used_by_a_document(h, "docs", "emb")
@@ -590,7 +594,7 @@ async def test_replace_refused_after_the_delete_with_a_new_key_leaves_the_endpoi
 ) -> None:
     """The old key is not known after a rotation: nothing can be put back. State follows the
     server, so the next apply creates the endpoint as declared, not as outside drift."""
-    async with harness(tmp_path, es_version="9.1.0") as h:
+    async with harness(tmp_path, es_version="9.1.7") as h:
         await _created(h, manifest("emb", settings={"dimensions": 64}))
         await _used_by_a_document(h, "docs", "emb")
         h.env[KEY_VAR] = NEW_KEY
@@ -648,7 +652,7 @@ async def test_replace_under_a_semantic_text_mapping_names_what_9_1_needs(tmp_pa
     """9.1+ builds `MinimalServiceSettings` from the re-create request once a mapping uses the
     id, and never answers one without `dimensions` and `similarity` (the manifest sets only
     the first): the executor names what the server filled in on the probe."""
-    async with harness(tmp_path, es_version="9.1.0") as h:
+    async with harness(tmp_path, es_version="9.1.7") as h:
         await _created(h, manifest("emb", settings={"dimensions": 64}))
         await _used_by_a_document(h, "docs", "emb")
         large = {"dimensions": 64, "model_id": "text-embedding-3-large"}
@@ -671,7 +675,7 @@ async def test_model_change_whose_size_the_server_chooses_is_refused_then_restor
     9.1+. Forced, the probe tells the new size (3072), the re-create names it, 9.1+ refuses it
     under a mapping that recorded 1536, and the old endpoint comes back with the size the
     server had chosen for it (named in the restore, as 9.1+ needs)."""
-    async with harness(tmp_path, es_version="9.1.0") as h:
+    async with harness(tmp_path, es_version="9.1.7") as h:
         await _created(h, manifest("emb"))
         await _used_by_a_document(h, "docs", "emb")
         h.write(manifest("emb", settings={"model_id": "text-embedding-3-large"}))
@@ -695,7 +699,7 @@ async def test_endpoint_deleted_out_of_band_under_a_used_mapping_is_created_agai
     semantic_text mapping with recorded settings uses the id (ES
     `TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId`). A drift heal
     (recreate-missing) names the server's own choices for text-embedding-3 models."""
-    async with harness(tmp_path, es_version="9.1.0") as h:
+    async with harness(tmp_path, es_version="9.1.7") as h:
         await _created(h, manifest("emb"))  # no dimensions, no similarity: server-chosen
         await _used_by_a_document(h, "docs", "emb")
         deleted = await h.raw("DELETE", "/_inference/text_embedding/emb?force=true")
@@ -759,8 +763,9 @@ async def test_a_replace_stopped_after_its_delete_is_named_then_completed_first(
     tmp_path: Path, backend: str
 ) -> None:
     async with harness(tmp_path, backend=backend) as h:
-        await _created(h, manifest("emb", settings={"dimensions": 128}), manifest("chat"))
-        h.write(manifest("emb", settings={"dimensions": 64}), manifest("chat"))
+        chat = manifest("chat", "completion")
+        await _created(h, manifest("emb", settings={"dimensions": 128}), chat)
+        h.write(manifest("emb", settings={"dimensions": 64}), chat)
 
         await _stopped_after(h, "DELETE", EMB)
 
@@ -772,7 +777,7 @@ async def test_a_replace_stopped_after_its_delete_is_named_then_completed_first(
         assert OLD_KEY not in await _state_text(h, tmp_path)
         h.write(
             manifest("emb", settings={"dimensions": 64}),
-            manifest("chat", task={"user": "b"}),
+            manifest("chat", "completion", task={"user": "b"}),
             manifest("aa-new"),
         )
         result = await h.plan()

@@ -29,9 +29,15 @@ from reconciler.model import FieldChange, FieldOp, KeyRotation
 
 @pytest.mark.parametrize(
     ("text", "release"),
-    [("8.18.2", (8, 18)), ("9.1.0-SNAPSHOT", (9, 1)), ("10.0", (10, 0)), (" 8.17.0", (8, 17))],
+    [
+        ("8.18.2", (8, 18, 2)),
+        ("9.1.0-SNAPSHOT", (9, 1, 0)),
+        ("10.0", (10, 0, 0)),
+        (" 8.17.0", (8, 17, 0)),
+        ("9.5.0-serverless", (9, 5, 0)),
+    ],
 )
-def test_parse_release(text: str, release: tuple[int, int]) -> None:
+def test_parse_release(text: str, release: tuple[int, ...]) -> None:
     assert parse_release(text) == release
 
 
@@ -119,7 +125,7 @@ def test_put_timeout_exists_in_8_19_and_from_9_1_but_not_in_9_0() -> None:
 
 def test_capabilities_from_a_version_string() -> None:
     caps = capabilities("8.17.1")
-    assert caps.version == "8.17.1" and caps.release == (8, 17)
+    assert caps.version == "8.17.1" and caps.release == (8, 17, 1)
     assert caps.update_api
     assert "chat_completion" not in caps.features
     assert not capabilities("8.16.0").update_api

@@ -135,9 +135,10 @@ def test_no_op_after_apply() -> None:
 
 
 def test_update_in_place_task_settings() -> None:
+    # 9.4+: the update keeps chunking (before, see tests/unit/test_release_safety.py)
     item = desired("emb", body() | {"task_settings": {"user": "new"}})
     server, state = applied(item, body() | {"task_settings": {"user": "old"}})
-    change = only(run([item], [server], [state]))
+    change = only(run([item], [server], [state], version="9.4.0"))
     assert (change.action, change.code) == (Action.UPDATE, Reason.UPDATE)
     assert change.fields == (FieldChange("task_settings.user", "old", "new"),)
     assert change.spec is not None and change.body is None
@@ -196,9 +197,9 @@ def test_replace_everything_before_8_17() -> None:
 
 
 def test_rotate_key_auto_updates_in_place_on_8_17() -> None:
-    item = desired("emb")
+    item = desired("comp", body("gpt-4o"), "completion")
     server, state = applied(item)
-    change = only(run([item], [server], [state], version="8.17.0", fingerprints={"emb": "fp-2"}))
+    change = only(run([item], [server], [state], version="8.17.0", fingerprints={"comp": "fp-2"}))
     assert (change.action, change.code, change.fields) == (
         Action.UPDATE,
         Reason.ROTATE_UPDATE,
@@ -312,7 +313,7 @@ def test_adopt_matching_endpoint_is_a_state_write_only() -> None:
 def test_adopt_with_an_in_place_difference_updates() -> None:
     item = desired("emb", body() | {"task_settings": {"user": "b"}})
     server = live(item, body() | {"task_settings": {"user": "a"}})
-    change = only(run([item], [server], []))
+    change = only(run([item], [server], [], version="9.4.0"))
     assert (change.action, change.adopt) == (Action.UPDATE, True)
 
 
@@ -336,7 +337,7 @@ def test_drift_is_marked_changed_outside_reconciler() -> None:
     item = desired("emb", body() | {"task_settings": {"user": "a"}})
     _, state = applied(item)
     tampered = live(item, body() | {"task_settings": {"user": "mallory"}})
-    change = only(run([item], [tampered], [state]))
+    change = only(run([item], [tampered], [state], version="9.4.0"))
     assert (change.action, change.drift) == (Action.UPDATE, True)
     assert change.reason.endswith("changed outside reconciler: task_settings.user")
 
@@ -420,7 +421,8 @@ def test_order_is_by_action_then_name() -> None:
     servers_states = [applied(keep), applied(change_me, body()), applied(old)]
     found = [server for server, _ in servers_states]
     state = [entry for _, entry in servers_states]
-    result = run([desired("z-new"), desired("y-new"), keep, change_me], found, state, prune=True)
+    wanted = [desired("z-new"), desired("y-new"), keep, change_me]
+    result = run(wanted, found, state, prune=True, version="9.4.0")
     assert [(c.action, c.inference_id) for c in result.changes] == [
         (Action.CREATE, "y-new"),
         (Action.CREATE, "z-new"),
@@ -437,7 +439,7 @@ def test_order_is_by_action_then_name() -> None:
         "no-op": 1,
         "blocked": 0,
     }
-    assert result.has_changes and result.server_version == "8.18.0"
+    assert result.has_changes and result.server_version == "9.4.0"
 
 
 def test_plan_without_changes() -> None:
@@ -469,23 +471,53 @@ def test_the_key_never_appears_in_a_plan(version: str, canary_key: str) -> None:
     assert canary_key not in repr(result)
 
 
-def test_incompatible_recreate_under_semantic_text_is_blocked_on_9_1_even_when_forced() -> None:
-    # 9.1+ refuses a PUT whose settings the semantic_text mappings cannot take; deleting first
-    # would lose the endpoint (TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId)
+def test_incompatible_recreate_under_semantic_text_is_blocked_on_9_1_7_even_when_forced() -> None:
+    # 9.1.7+ refuses a PUT whose settings the semantic_text mappings cannot take; deleting first
+    # would lose the endpoint (TransportPutInferenceModelAction.checkForExistingUsesOfInferenceId,
+    # elastic/elasticsearch#137055, backported to 9.1 in 9.1.7)
     item = desired("emb", body(dimensions=256))
     server, state = applied(item, body())
     users = {"emb": InUse(indexes=("docs",))}
     change = only(
-        run([item], [server], [state], version="9.1.0", in_use=users, allow_disruptive=True)
+        run([item], [server], [state], version="9.1.7", in_use=users, allow_disruptive=True)
     )
     assert (change.action, change.code) == (Action.BLOCKED, Reason.INCOMPATIBLE_MAPPINGS)
     assert "dimensions changed" in change.reason and "[docs]" in change.reason
     compatible = desired("emb", body("text-embedding-3-large", dimensions=1536))
     server, state = applied(compatible, body(dimensions=1536))
     allowed = only(
-        run([compatible], [server], [state], version="9.1.0", in_use=users, allow_disruptive=True)
+        run([compatible], [server], [state], version="9.1.7", in_use=users, allow_disruptive=True)
     )
     assert (allowed.action, allowed.breaking) == (Action.REPLACE, True)
+    item_server, item_state = applied(item, body())
+    before_the_check = only(
+        run(
+            [item],
+            [item_server],
+            [item_state],
+            version="9.1.6",
+            in_use=users,
+            allow_disruptive=True,
+        )
+    )
+    assert before_the_check.action is Action.REPLACE
+
+
+@pytest.mark.parametrize(
+    ("version", "checks"),
+    [
+        ("8.19.6", False),
+        ("8.19.7", True),
+        ("9.0.8", False),
+        ("9.1.6", False),
+        ("9.1.7", True),
+        ("9.2.0", False),
+        ("9.2.1", True),
+        ("9.3.0", True),
+    ],
+)
+def test_the_mapping_check_arrived_in_patch_releases(version: str, checks: bool) -> None:
+    assert ("mapping_compatibility_check" in capabilities(version).features) is checks
 
 
 def test_protect_outlives_the_manifest_prune_is_blocked_by_the_state_record() -> None:
@@ -523,7 +555,8 @@ def test_options_state_does_not_keep_are_not_a_change() -> None:
 def test_a_protect_change_with_a_server_change_is_that_change() -> None:
     item = desired("emb", body() | {"task_settings": {"user": "new"}})
     server, state = applied(item, body() | {"task_settings": {"user": "old"}})
-    change = only(run([item], [server], [dataclasses.replace(state, protect=True)]))
+    marked = [dataclasses.replace(state, protect=True)]
+    change = only(run([item], [server], marked, version="9.4.0"))
     assert (change.action, change.code) == (Action.UPDATE, Reason.UPDATE)  # records it too
 
 
