@@ -362,8 +362,15 @@ def decide_around_reset(
 ) -> PlannedChange:
     """The chunking difference a recorded reset explains is left alone (a plan that offered to
     undo it on every run would never be in sync); whatever else differs is decided as usual."""
+    assert facts.desired is not None and facts.record is not None
     rest = tuple(item for item in comparison.changes if not _is_chunking(item.path))
     note = reset_note(reset, caps)
+    record, wanted = facts.record, facts.desired.options
+    # only the reset, and state has yet to record something: that state write
+    if not rest and (record.pending is not None or recorded_changes(wanted, record)):
+        return _noted(
+            decide_recorded(facts, wanted, record), f"chunking_settings left as is: {note}"
+        )
     # only the reset: nothing to do, the difference is shown with the way back
     if not rest:
         why = f"matches the manifest but for chunking_settings: {note}"

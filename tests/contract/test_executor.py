@@ -233,7 +233,8 @@ async def test_replace_with_a_bad_new_key_leaves_the_old_endpoint_serving(
 
         failed = by_id(outcome)["emb"]
         assert failed.status == "failed"
-        assert "configuration was refused on a probe endpoint; emb was left as it was" in failed.message
+        refused = "configuration was refused on a probe endpoint; emb was left as it was"
+        assert refused in failed.message
         live = await h.live()
         assert live["emb"].body["service_settings"]["model_id"] == "text-embedding-3-small"
         assert _no_probes(live)
