@@ -206,6 +206,9 @@ class ApplyRequest:
     smoke: str = "changed"  # changed | all | none
     confirm: Callable[[Plan], bool] = lambda plan: True
     progress: Callable[[EndpointOutcome], None] | None = None
+    hold: Callable[[PlanResult, Plan], Plan] | None = None
+    """Leaves changes out of the plan about to run, seeing what it was computed from (watch's
+    back-off from changes the server keeps not taking); None runs the plan whole."""
 
 
 async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequest) -> ApplyReport:
@@ -218,6 +221,8 @@ async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequ
         chosen = replace(
             _chosen_plan(planned, request.saved), stray_probes=planned.plan.stray_probes
         )
+        if request.hold is not None:
+            chosen = request.hold(planned, chosen)
         if not request.confirm(chosen):
             raise UsageError("apply cancelled: nothing was changed")
         # holding the lock, no other apply runs: every probe was left by one that was stopped

@@ -28,6 +28,12 @@ Nothing here decides or writes by itself: each cycle is `load_manifests` → `ap
   cycle. A second watcher or an apply waits `--lock-timeout`, then fails naming the holder
   (`… running `watch` …`). A killed watcher strands the lock for at most one lease;
   `reconcile unlock` clears it at once. A watcher that finds its lock gone stops (exit 1).
+* **Back-off.** A change the server did not take (its read-back differed: state keeps a
+  `not_taken` marker with a count, and the plan names it, reason `not-taken`) is not retried on
+  every drift check: after the n-th failure the next try waits `interval × 2^(n-1)` from the
+  last one, at most `BACKOFF_CAP_S`, per endpoint. A save that edits the endpoint's manifest
+  retries it at once (so does any other change of what the plan asks for: it is then another
+  change). Held changes are listed once per cycle that prints (`held back: …`).
 * **Stopping.** Ctrl-C (or SIGTERM) cancels the cycle in flight, releases the lock and exits
   130. Server errors during a cycle are printed and the watcher carries on.
 """
@@ -41,11 +47,12 @@ import signal
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reconciler.connect import Connection, open_ports
 from reconciler.errors import ExitCode, ReconcilerError, UsageError
-from reconciler.model import Action, Plan, PlannedChange
+from reconciler.model import Action, Plan, PlannedChange, Reason, StateRecord
 from reconciler.pipeline import ApplyRequest, ManifestSet, Ports, apply_changes, load_manifests
 from reconciler.planner import PlanOptions
 from reconciler.state import open_state_store
@@ -63,8 +70,21 @@ from reconciler.watch_lock import LEASE_S, HeldLock, LockLostError, keep_lease
 
 if TYPE_CHECKING:
     from reconciler.lock import Lease
-    from reconciler.pipeline import ApplyReport
+    from reconciler.pipeline import ApplyReport, PlanResult
     from reconciler.saved_plan import SavedPlan
+
+BACKOFF_CAP_S = 3600.0
+"""The longest wait before a change the server keeps not taking is tried again (or the
+interval, when that is longer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A change left out of this cycle: the server did not take it `count` times in a row."""
+
+    change: PlannedChange
+    count: int
+    due: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +150,8 @@ class Watcher:
         self._idle: str | None = None  # what the last drift check with nothing to do printed
         self._muted = False  # this cycle repeats the last idle check: print nothing
         self._left: tuple[PlannedChange, ...] = ()  # drift this cycle leaves alone (--no-heal)
+        self._held: tuple[Held, ...] = ()  # changes this cycle backs off from
+        self._edited: set[str] = set()  # ids whose manifest this cycle's save edited
 
     async def serve(self, triggers: asyncio.Queue[Trigger]) -> None:
         loop = asyncio.get_running_loop()
@@ -146,7 +168,7 @@ class Watcher:
     async def cycle(self, trigger: Trigger) -> None:
         """One validate → plan → apply → smoke pass; errors are printed, never fatal."""
         started = time.perf_counter()
-        self._muted, self._left = False, ()
+        self._muted, self._left, self._held = False, (), ()
         if trigger.files:
             self.log(f"changed: {', '.join(trigger.files)}")
         try:
@@ -177,6 +199,7 @@ class Watcher:
             self.log("files still changing; waiting for the next save")
             return
         self._seen = signatures(manifests)
+        self._edited = edited
         heal = self.command.heal
         report = await self._apply(trigger, manifests, None if heal else edited)
         summary = result_line(report, time.perf_counter() - started) if report else ""
@@ -225,11 +248,13 @@ class Watcher:
     def announce(self, trigger: Trigger, plan: Plan) -> None:
         """The plan summary, one line per change and per drift left alone; a drift check
         with nothing to do that repeats the last one prints nothing (nor its results)."""
-        head = "nothing to apply" if self._left and not plan.has_changes else plan_summary(plan)
+        aside = self._left or self._held
+        head = "nothing to apply" if aside and not plan.has_changes else plan_summary(plan)
         lines = [f"{trigger.kind}: {head}", *change_lines(plan)]
         lines += [
             f"  drift left alone (--no-heal): {c.inference_id}: {c.reason}" for c in self._left
         ]
+        lines += [held_line(item) for item in self._held]
         text = "\n".join(lines)
         idle = trigger.kind is Kind.CHECK and not plan.has_changes
         self._muted = idle and text == self._idle
@@ -263,7 +288,19 @@ class Watcher:
             smoke=self.command.smoke,
             confirm=confirm,
             progress=progress,
+            hold=self.hold,
         )
+
+    def hold(self, planned: PlanResult, plan: Plan) -> Plan:
+        """The plan without the changes this cycle backs off from (`backed_off`)."""
+        kept, self._held = backed_off(
+            plan,
+            planned.state.records,
+            now=self.ports.now(),
+            interval=self.command.interval,
+            edited=self._edited,
+        )
+        return replace(plan, changes=kept)
 
 
 def _banner(command: WatchCommand, held: HeldLock, lease: Lease) -> str:
@@ -285,6 +322,51 @@ def signatures(manifests: ManifestSet) -> dict[str, object]:
         d.inference_id: (d.task_type, d.body, str(d.api_key), d.options)
         for d in manifests.desired()
     }
+
+
+def backoff_delay(count: int, interval: float) -> float:
+    """Seconds from the last failure to the next try: the interval, doubled per failure after
+    the first, capped at `BACKOFF_CAP_S` (or the interval, if longer)."""
+    return min(max(BACKOFF_CAP_S, interval), interval * 2 ** max(0, count - 1))
+
+
+def backed_off(
+    plan: Plan,
+    records: Mapping[str, StateRecord],
+    *,
+    now: datetime,
+    interval: float,
+    edited: set[str],
+) -> tuple[tuple[PlannedChange, ...], tuple[Held, ...]]:
+    """(the changes to run, those held back): a change the server did not take before (reason
+    `not-taken`) waits `backoff_delay` from its last failure, unless its manifest was edited."""
+    kept: list[PlannedChange] = []
+    held: list[Held] = []
+    for change in plan.changes:
+        record = records.get(change.inference_id)
+        failed = record.not_taken if record is not None else None
+        due = _due(failed.at, backoff_delay(failed.count, interval)) if failed else None
+        waiting = change.code is Reason.NOT_TAKEN and change.inference_id not in edited
+        if failed is not None and due is not None and waiting and now < due:
+            held.append(Held(change, failed.count, due))
+        else:
+            kept.append(change)
+    return tuple(kept), tuple(held)
+
+
+def held_line(item: Held) -> str:
+    times = "once" if item.count == 1 else f"{item.count} times"
+    return (
+        f"  held back: {item.change.inference_id}: not taken by the server {times}; next try"
+        f" at {item.due.isoformat(timespec='seconds')} or on a save of its manifest"
+    )
+
+
+def _due(at: str, delay: float) -> datetime | None:
+    try:
+        return datetime.fromisoformat(at) + timedelta(seconds=delay)
+    except ValueError:
+        return None
 
 
 def split_drift(plan: Plan, edited: set[str]) -> tuple[Plan, tuple[PlannedChange, ...]]:
