@@ -62,6 +62,7 @@ from reconciler.model import (
     Reason,
     StateRecord,
 )
+from reconciler.planner import chunking_label
 from reconciler.secrets import Secret, fingerprint
 
 if TYPE_CHECKING:
@@ -274,9 +275,10 @@ async def settle(
     recorded), not raised."""
     live = await ctx.client.get_endpoint(change.task_type, change.inference_id)
     missed = mismatched_fields(change.spec or {}, desired, live, only=only)
-    reset = chunking_reset(change, live, caps, ctx.now().isoformat()) if caps else None
+    at = ctx.now().isoformat(timespec="seconds")
+    reset = chunking_reset(change, live, caps, at) if caps else None
     previous = await state_record(ctx, change.inference_id)
-    failed = not_taken(previous, missed, ctx.now().isoformat()) if missed else None
+    failed = not_taken(previous, missed, at) if missed else None
     await record(ctx, desired, live, reset=reset, failed=failed)
     if failed is not None:
         paths = ", ".join(dict.fromkeys(item.path for item in missed))
@@ -663,7 +665,8 @@ def reset_message(reset: ChunkingReset) -> str:
     """What apply reports after an update that reset the chunking settings."""
     return (
         f"warning: Elasticsearch {reset.version} reset chunking_settings from"
-        f" {_compact(reset.expected)} to {_compact(reset.found)} ({CHUNKING_RESET_ISSUE});"
+        f" {chunking_label(reset.expected)} to {chunking_label(reset.found)}"
+        f" ({CHUNKING_RESET_ISSUE});"
         " recorded in state: the next plan shows the difference without acting on it (a"
         " replace, with disruptive changes allowed, or an upgrade to 9.5 puts it back)"
     )
@@ -717,10 +720,6 @@ def probe_id() -> str:
 
 def _shown(value: JSON, absent: bool) -> str:
     return "nothing" if absent else json.dumps(value, sort_keys=True, default=str)
-
-
-def _compact(chunking: Mapping[str, JSON]) -> str:
-    return json.dumps(dict(chunking), sort_keys=True, separators=(",", ":"))
 
 
 def _has(spec: Mapping[str, Any], path: tuple[str, ...]) -> bool:

@@ -495,7 +495,7 @@ def forced_update(
     """key_rotation: update on a release whose update resets chunking: the user's choice, made
     with a warning; apply reports the reset and records it, so the next plan is in sync."""
     fields = comparison.changes
-    chunking = _chunking_label(comparison.target.get("chunking_settings"))
+    chunking = chunking_label(comparison.target.get("chunking_settings"))
     why = (
         f"{_labels(fields)} updated in place (key_rotation: update); warning: Elasticsearch"
         f" {caps.version} resets chunking_settings on update ({CHUNKING_RESET_ISSUE}), so"
@@ -638,7 +638,7 @@ def replace_reason(
 def reset_clause(comparison: Comparison, caps: Capabilities) -> str:
     """E.g. "an in-place update on Elasticsearch 9.1.3 would reset chunking_settings from
     sentence/250/1 to word/250/100 (elastic/elasticsearch#139574, fixed in 9.2.6, 9.3.1)"."""
-    chunking = _chunking_label(comparison.target.get("chunking_settings"))
+    chunking = chunking_label(comparison.target.get("chunking_settings"))
     return (
         f"an in-place update on Elasticsearch {caps.version} would reset chunking_settings"
         f" from {chunking} to word/250/100 ({CHUNKING_RESET_ISSUE}, fixed in"
@@ -648,7 +648,7 @@ def reset_clause(comparison: Comparison, caps: Capabilities) -> str:
 
 def choice_reason(facts: Facts, comparison: Comparison, caps: Capabilities) -> str:
     """What each way costs when an endpoint in use would lose its chunking to an update."""
-    chunking = _chunking_label(comparison.target.get("chunking_settings"))
+    chunking = chunking_label(comparison.target.get("chunking_settings"))
     return (
         f"{_users(facts.in_use)}; {_labels(comparison.changes)} changed, and no way is free on"
         f" Elasticsearch {caps.version}: {reset_clause(comparison, caps)}, and a replace deletes"
@@ -671,10 +671,10 @@ def proof_note(caps: Capabilities) -> str:
 
 def reset_note(reset: ChunkingReset, caps: Capabilities) -> str:
     """E.g. "the in-place update of … on Elasticsearch 9.1.3 reset it …; to restore …"."""
-    expected = _chunking_label(reset.expected)
+    expected = chunking_label(reset.expected)
     return (
         f"the server reset it on {_when(reset)} ({CHUNKING_RESET_ISSUE}), and state records"
-        f" it: the server has {_chunking_label(reset.found)} where the manifest says {expected}."
+        f" it: the server has {chunking_label(reset.found)} where the manifest says {expected}."
         f" To restore {expected}, allow disruptive changes (a replace), or upgrade to 9.5, whose"
         " update API sets chunking_settings (the next plan then updates it in place)"
     )
@@ -686,7 +686,7 @@ def _when(reset: ChunkingReset) -> str:
     return f"the in-place update{at}{version}"
 
 
-def _chunking_label(chunking: JSON) -> str:
+def chunking_label(chunking: JSON) -> str:
     """`sentence/250/1`, `word/250/100`, `recursive/200`, `none`; other shapes as JSON."""
     if not isinstance(chunking, Mapping):
         return "no chunking_settings"

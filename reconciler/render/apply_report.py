@@ -15,6 +15,13 @@ from reconciler.render.plan_json import plan_to_dict
 
 FORMAT_VERSION = 1
 STATUS_MARKS = {"ok": "✓", "failed": "✗", "blocked": "!", "skipped": "·"}
+WARNING = "warning: "
+"""A done change whose message says this went through with a side effect the plan warned of
+(an update that reset chunking settings): its message is shown like a failure's."""
+
+
+def warned(result: Mapping[str, Any]) -> bool:
+    return result["status"] == "ok" and WARNING in result["message"]
 
 
 def outcome_to_dict(outcome: Any) -> dict[str, Any]:
@@ -58,7 +65,7 @@ def progress_line(outcome: dict[str, Any], done: int, total: int, *, bar: bool =
     counter = f"{_bar(done, total)} {done}/{total}" if bar else f"[{done}/{total}]"
     head = f"{counter} {mark} {outcome['action']} {outcome['inference_id']}"
     tail = f" ({outcome['duration_ms']:.0f} ms)" if outcome["status"] == "ok" else ""
-    message = f": {outcome['message']}" if outcome["status"] != "ok" else ""
+    message = f": {outcome['message']}" if outcome["status"] != "ok" or warned(outcome) else ""
     return head + tail + message
 
 
@@ -91,7 +98,7 @@ def as_text(model: dict[str, Any]) -> str:
     lines += [
         f"  {STATUS_MARKS[r['status']]} {r['action']} {r['inference_id']}: {r['message']}"
         for r in results
-        if r["status"] in ("failed", "blocked")
+        if r["status"] in ("failed", "blocked") or warned(r)
     ]
     if model["smoke"]:
         passed = sum(1 for s in model["smoke"] if s["ok"])

@@ -44,7 +44,8 @@ def render(model: dict[str, Any], *, colour: bool = False, show_unchanged: bool 
             continue
         lines.extend(_change(change, paint))
     if len(lines) == 2 and not model.get("stray_probes"):
-        lines.append("  No changes. The server matches the manifests.")
+        but = " but for the differences left alone below" if notes else ""
+        lines.append(f"  No changes. The server matches the manifests{but}.")
         lines.append("")
     if notes:
         lines += ["  Differences left alone (no change planned):", "", *notes]

@@ -329,3 +329,63 @@ def test_a_change_not_taken_before_says_so_with_its_count_and_cause() -> None:
     other = desired("emb", body(rate_limit={"requests_per_minute": 20}))
     fresh = only(run([other], [server], [failing], version="9.5.0"))
     assert (fresh.action, fresh.code) == (Action.UPDATE, Reason.UPDATE)
+
+
+# --- what people and state see -------------------------------------------------------------------
+
+
+def test_the_text_plan_shows_a_difference_left_alone() -> None:
+    from reconciler.render import plan_markdown, plan_text
+    from reconciler.render.plan_json import plan_to_dict
+
+    item, server, record = reset_server()
+    model = plan_to_dict(run([item], [server], [record], version="9.1.7"))
+    text = plan_text.render(model)
+    assert "No changes. The server matches the manifests but for the differences left alone" in text
+    assert "Differences left alone (no change planned):" in text
+    assert '~ chunking_settings.strategy: "word" → "sentence"' in text
+    assert "- `emb`: matches the manifest but for chunking_settings" in plan_markdown.render(model)
+
+
+def test_an_apply_that_reset_chunking_shows_its_warning() -> None:
+    from reconciler.render.apply_report import as_text, progress_line
+
+    result = {
+        "inference_id": "emb",
+        "task_type": "text_embedding",
+        "action": "update",
+        "status": "ok",
+        "message": "updated in place: api_key (sensitive); warning: Elasticsearch 9.1.7 reset …",
+        "duration_ms": 3.0,
+    }
+    model = {"results": [result], "smoke": [], "ok": True}
+    assert "✓ update emb: updated in place: api_key (sensitive); warning:" in as_text(model)
+    assert progress_line(result, 1, 1).endswith("warning: Elasticsearch 9.1.7 reset …")
+    quiet = {**result, "message": "updated in place: api_key (sensitive)"}
+    assert progress_line(quiet, 1, 1) == "[1/1] ✓ update emb (3 ms)"
+
+
+def test_state_keeps_both_markers_and_reads_a_damaged_one_as_none() -> None:
+    from reconciler.state import record_from_json, record_to_json
+
+    _, _, record = reset_server()
+    failed = NotTaken("0123456789abcdef", 3, "task_settings.user: sent 1, read back 2", "t")
+    marked = dataclasses.replace(record, not_taken=failed)
+    stored = record_to_json(marked)
+    assert stored["chunking_reset"] == {
+        "at": "2026-03-01T12:00:00+00:00",
+        "version": "9.1.7",
+        "expected": SENTENCE,
+        "found": WORD,
+    }
+    assert stored["not_taken"] == {
+        "digest": "0123456789abcdef",
+        "count": 3,
+        "cause": "task_settings.user: sent 1, read back 2",
+        "at": "t",
+    }
+    assert record_from_json(stored) == marked
+    assert "chunking_reset" not in record_to_json(dataclasses.replace(marked, chunking_reset=None))
+    damaged = {**stored, "chunking_reset": {"found": "word"}, "not_taken": {"count": 2}}
+    back = record_from_json(damaged)
+    assert (back.chunking_reset, back.not_taken) == (None, None)
