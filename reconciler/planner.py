@@ -343,7 +343,7 @@ def decide_managed(
     else:
         change = decide_change(facts, comparison, key_changed, caps=caps, options=options)
         if reset is not None:
-            change = _noted(change, f"the server reset chunking_settings on {_when(reset)}")
+            change = restoring(change, reset, fields)
     change = keeps_failing(change, facts.record.not_taken, comparison)
     # an apply was stopped during a replace of it, before the delete: decided as usual
     if facts.record.pending is not None:
@@ -387,6 +387,23 @@ def decide_around_reset(
     if change.action is Action.REPLACE:
         change = decide_change(facts, comparison, key_changed, caps=caps, options=options)
     return _noted(change, f"chunking_settings left as is: {note}")
+
+
+def restoring(
+    change: PlannedChange, reset: ChunkingReset, fields: Iterable[FieldChange]
+) -> PlannedChange:
+    """The change, disruption allowed, of an endpoint whose chunking the server reset: a
+    replace says it restores the chunking."""
+    found, expected = chunking_label(reset.found), chunking_label(reset.expected)
+    why = (
+        f"the server reset chunking_settings to {found} on {_when(reset)} ({CHUNKING_RESET_ISSUE})"
+    )
+    if change.action is not Action.REPLACE:
+        return _noted(change, why)
+    why += f"; replaced to restore {expected} (disruptive changes allowed)"
+    if all(_is_chunking(item.path) for item in fields):
+        return dataclasses.replace(change, reason=why)
+    return dataclasses.replace(change, reason=f"{why}; {change.reason}")
 
 
 def noted_reset(facts: Facts, comparison: Comparison, caps: Capabilities) -> ChunkingReset | None:

@@ -280,7 +280,11 @@ def test_allow_disruptive_restores_the_chunking_by_a_replace() -> None:
     item, server, record = reset_server()
     change = only(run([item], [server], [record], version="9.1.7", allow_disruptive=True))
     assert change.action is Action.REPLACE
-    assert "chunking_settings" in change.reason and "reset chunking_settings" in change.reason
+    assert change.reason == (
+        "the server reset chunking_settings to word/250/100 on the in-place update of"
+        " 2026-03-01T12:00:00+00:00 on Elasticsearch 9.1.7 (elastic/elasticsearch#139574);"
+        " replaced to restore sentence/250/1 (disruptive changes allowed)"
+    )
 
 
 def test_after_an_upgrade_to_9_5_the_chunking_is_put_back_in_place() -> None:
