@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.live.options"]
 
 CANARY_KEY = "sk-canary-7f3a9c1e5b2d4086a1c3e5f7b9d1f3a5"
 """A fake API key that must never appear in any output, log, state document or plan."""
