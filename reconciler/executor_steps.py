@@ -15,6 +15,11 @@ never a key), and the record written after the create has no marker. An apply ki
 between leaves the marker: the next plan names the interrupted replace and the next apply
 completes it (`create` of an `interrupted-replace` change), putting the old configuration
 back from the marker if the server refuses the new one and the key did not change.
+
+Per release (`defaults.UPDATE_FACTS`): an in-place key rotation is proven on a probe first where
+`_update` stores a key without trying it, and an update's read-back is checked for the chunking
+reset of elastic/elasticsearch#139574 (recorded on the state record, reported in the message).
+A read-back that differs from what was sent is recorded too (`NotTaken`: digest, count, cause).
 """
 
 from __future__ import annotations

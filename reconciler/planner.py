@@ -22,6 +22,15 @@ option that state records (`RECORDED_OPTIONS`) is a state write even when the se
 none, and a replace an apply was stopped in (`StateRecord.pending`) is named and completed
 first: re-created when the stop fell between its delete and its create, only recorded when the
 new configuration had already reached the server.
+
+What `_update` does differs per release (`defaults.UPDATE_FACTS`, read through `Capabilities`):
+where it would reset an endpoint's chunking settings (elastic/elasticsearch#139574), a change
+it could make is a replace instead, unless the user chose the update (`key_rotation: update`:
+an update with a warning); in use and without consent, neither is free and the plan says what
+each costs. A reset state records (`StateRecord.chunking_reset`) is shown, not acted on, so the
+plan after that update is in sync. Where `_update` stores a key untried, the reason says the new
+key is proven on a probe first. A change the server did not take before
+(`StateRecord.not_taken`, matched by `diff.intent_digest`) is offered again, saying so.
 """
 
 from __future__ import annotations
