@@ -135,7 +135,7 @@ def schema(
 def _es_version(value: str | None) -> str | None:
     if value is None:
         return None
-    from reconciler.sandbox.es_versions import EsVersion
+    from reconciler.sandbox.es.versions import EsVersion
 
     try:
         return str(EsVersion.parse(value))

@@ -5,7 +5,7 @@ reconciler.sandbox`). It never imports the rest of the reconciler."""
 from __future__ import annotations
 
 from .app import SandboxApp, SandboxConfig, create_app
-from .es_openai_client import RetrySettings
-from .es_versions import DEFAULT_ES_VERSION
+from .es.openai_client import RetrySettings
+from .es.versions import DEFAULT_ES_VERSION
 
 __all__ = ["DEFAULT_ES_VERSION", "RetrySettings", "SandboxApp", "SandboxConfig", "create_app"]

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .es_openai_client import RetrySettings
-from .es_versions import DEFAULT_ES_VERSION, EsVersion
+from .es.openai_client import RetrySettings
+from .es.versions import DEFAULT_ES_VERSION, EsVersion
 from .server import serve
 
 

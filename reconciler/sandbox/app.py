@@ -18,12 +18,12 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin import admin_routes
-from .es_app import EsApp
-from .es_auth import AuthConfig
-from .es_openai_client import RetrySettings, UpstreamCaller
-from .es_state import EsState
-from .es_store import Store
-from .es_versions import DEFAULT_ES_VERSION, EsVersion, capabilities
+from .es.app import EsApp
+from .es.auth import AuthConfig
+from .es.openai_client import RetrySettings, UpstreamCaller
+from .es.state import EsState
+from .es.store import Store
+from .es.versions import DEFAULT_ES_VERSION, EsVersion, capabilities
 from .faults import FaultInjector, FaultMiddleware
 from .upstream import KeyRing, UpstreamLog, create_upstream_app
 

@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox import SandboxApp
-from reconciler.sandbox.es_semantic import java_hash_order, java_string_hash
+from reconciler.sandbox.es.semantic import java_hash_order, java_string_hash
 from tests.fixtures.sandbox import make_sandbox_app, start_sandbox_thread
 from tests.sandbox._es import chat_body, client_for, emb_body, error_of, put, put_emb
 

@@ -4,7 +4,7 @@ release, where a fix or a feature landed in a patch release or changed between m
 Each test names its upstream evidence (elastic/elasticsearch unless noted) and runs on the
 releases concerned and on one release on each side of every boundary. The releases come from
 the changelog bundles (`docs/release-notes/changelog-bundles/<version>.yml`) and the 8.x release
-notes (`docs/reference/release-notes/<version>.asciidoc`); see `reconciler/sandbox/es_versions.py`.
+notes (`docs/reference/release-notes/<version>.asciidoc`); see `reconciler/sandbox/es/versions.py`.
 
 | Behaviour | Releases | Evidence |
 |---|---|---|
@@ -35,8 +35,8 @@ import httpx
 import pytest
 
 from reconciler.sandbox import DEFAULT_ES_VERSION, SandboxApp
-from reconciler.sandbox.es_chunking import OLD_DEFAULT_SETTINGS
-from reconciler.sandbox.es_versions import EsVersion, capabilities
+from reconciler.sandbox.es.chunking import OLD_DEFAULT_SETTINGS
+from reconciler.sandbox.es.versions import EsVersion, capabilities
 from tests.sandbox._es import KEY, chat_body, client_for, emb_body, error_of, put, put_emb
 
 pytestmark = pytest.mark.anyio

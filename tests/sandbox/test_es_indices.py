@@ -323,7 +323,7 @@ async def test_nested_inference_processors_count_as_references(
         "on_failure": [{"inference": {"model_id": "fallback"}}],
     }
     await sandbox_client.put("/_ingest/pipeline/p", json=body)
-    from reconciler.sandbox.es_store import inference_model_ids
+    from reconciler.sandbox.es.store import inference_model_ids
 
     assert inference_model_ids(body) == {"deep", "fallback"}
 

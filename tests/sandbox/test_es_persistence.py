@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.sandbox import es_persist
+from reconciler.sandbox.es import persist as es_persist
 from tests.fixtures.sandbox import start_sandbox_process
 from tests.sandbox._es import KEY, client_for, put_emb
 
@@ -67,7 +67,7 @@ def test_leftover_temporaries_are_ignored_and_cleaned(tmp_path: Path) -> None:
     es_persist.write_json(tmp_path / "endpoints.json", {})
     torn = tmp_path / ".endpoints.json.abc.tmp"
     torn.write_text('{"half": ')
-    from reconciler.sandbox.es_store import Store
+    from reconciler.sandbox.es.store import Store
 
     store = Store(tmp_path)
     assert store.endpoints == {} and not torn.exists()

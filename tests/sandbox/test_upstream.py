@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from reconciler.sandbox.upstream import KeyRing, UpstreamLog, UpstreamRequest, create_upstream_app
-from reconciler.sandbox.upstream_embeddings import embed
-from reconciler.sandbox.upstream_errors import mask_key
+from reconciler.sandbox.upstream.embeddings import embed
+from reconciler.sandbox.upstream.errors import mask_key
 
 pytestmark = pytest.mark.anyio
 KEY = "sk-test-abcdefghijklmnopqrstuvwxyz012345"

@@ -12,7 +12,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from starlette.applications import Starlette
 
 from reconciler.sandbox.upstream import KeyRing, create_upstream_app, key_fingerprint
-from reconciler.sandbox.upstream_embeddings import embed
+from reconciler.sandbox.upstream.embeddings import embed
 
 pytestmark = pytest.mark.anyio
 GOOD_KEY = "sk-good-0123456789abcdef0123456789abcdef"

@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.sandbox import upstream_errors as err
+from reconciler.sandbox.upstream import errors as err
 
 # Default sizes from the OpenAI embeddings guide; ada-002 cannot be shortened.
 EMBEDDING_MODELS: dict[str, int] = {

@@ -12,19 +12,19 @@ from typing import Any, NoReturn
 
 from starlette.responses import Response
 
-from .es_chunking import parse_chunking
-from .es_endpoints import render
-from .es_errors import EsError, status_exception, task_type_mismatch, unknown_task_type
-from .es_extract import java_str, unknown_settings
-from .es_http import Ctx, es_response
-from .es_openai_config import (
+from .chunking import parse_chunking
+from .endpoints import render
+from .errors import EsError, status_exception, task_type_mismatch, unknown_task_type
+from .extract import java_str, unknown_settings
+from .http import Ctx, es_response
+from .openai_config import (
     parse_openai_request,
     parse_secrets,
     parse_task_settings,
     update_service_settings,
 )
-from .es_semantic import SettingsMissing, incompatible_indices, incompatible_message
-from .es_validate import validate_endpoint
+from .semantic import SettingsMissing, incompatible_indices, incompatible_message
+from .validate import validate_endpoint
 
 log = logging.getLogger("reconciler.sandbox")
 

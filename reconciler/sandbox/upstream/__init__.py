@@ -31,9 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from reconciler.sandbox import upstream_chat as chat
-from reconciler.sandbox import upstream_embeddings as embeddings
-from reconciler.sandbox import upstream_errors as err
+from reconciler.sandbox.upstream import chat as chat
+from reconciler.sandbox.upstream import embeddings as embeddings
+from reconciler.sandbox.upstream import errors as err
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "cookie"})
 MODELS_CREATED = 1_700_000_000  # a fixed `created` for /v1/models, so listings are stable

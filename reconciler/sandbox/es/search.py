@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .es_errors import EsError
-from .es_mappings import field_type
+from .errors import EsError
+from .mappings import field_type
 
 Doc = tuple[str, dict[str, Any]]  # (id, stored record)
 _TOKEN = re.compile(r"\w+", re.UNICODE)

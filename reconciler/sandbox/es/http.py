@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .es_errors import EsError, body_required
-from .es_filter_path import apply_filter_path
+from .errors import EsError, body_required
+from .filter_path import apply_filter_path
 
 if TYPE_CHECKING:
-    from .es_state import EsState
+    from .state import EsState
 
 PRODUCT_HEADER = {"X-elastic-product": "Elasticsearch"}
 _COMPAT = re.compile(r"application/vnd\.elasticsearch\+(json|x-ndjson)\s*;\s*compatible-with=(\d+)")

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .es_auth import CHALLENGES, authenticate
-from .es_errors import EsError
-from .es_http import Ctx, check_media_types, error_response, es_response
-from .es_router import Router, check_params
-from .es_routes import all_routes
-from .es_state import EsState
+from .auth import CHALLENGES, authenticate
+from .errors import EsError
+from .http import Ctx, check_media_types, error_response, es_response
+from .router import Router, check_params
+from .routes import all_routes
+from .state import EsState
 
 log = logging.getLogger("reconciler.sandbox")
 _JSON_TYPES = (

@@ -4,12 +4,12 @@ the `Rest*Action.java` files beside it)."""
 
 from __future__ import annotations
 
-from . import es_cluster as cluster
-from . import es_indices as idx
-from . import es_inference as inf
-from . import es_perform as perf
-from .es_router import Route
-from .es_versions import Capabilities
+from . import cluster
+from . import indices as idx
+from . import inference as inf
+from . import perform as perf
+from .router import Route
+from .versions import Capabilities
 
 INF_ID = "/_inference/{task_type_or_id}"
 INF_TT_ID = "/_inference/{task_type_or_id}/{inference_id}"

@@ -15,11 +15,11 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from .es_errors import EsError, status_exception, validation_failed
-from .es_http import PRODUCT_HEADER, Ctx, es_response
-from .es_inference import check_task_type, prepare_ids
-from .es_openai_client import chat_body
-from .es_validate import timeout_error
+from .errors import EsError, status_exception, validation_failed
+from .http import PRODUCT_HEADER, Ctx, es_response
+from .inference import check_task_type, prepare_ids
+from .openai_client import chat_body
+from .validate import timeout_error
 
 _REQUEST_FIELDS = (
     "input",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .es_chunking import parse_chunking
-from .es_errors import EsError, status_exception
-from .es_extract import (
+from .chunking import parse_chunking
+from .errors import EsError, status_exception
+from .extract import (
     Errors,
     extract_enum,
     extract_map,
@@ -22,7 +22,7 @@ from .es_extract import (
     remove_as_type,
     unknown_settings,
 )
-from .es_versions import Capabilities
+from .versions import Capabilities
 
 SS = "[service_settings]"
 TS = "[task_settings]"

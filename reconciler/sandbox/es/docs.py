@@ -8,8 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .es_errors import EsError
-from .es_store import Index
+from .errors import EsError
+from .store import Index
 
 SEARCH_IDLE_AFTER = 30.0  # index.search.idle.after
 REFRESH_INTERVAL = 1.0  # index.refresh_interval

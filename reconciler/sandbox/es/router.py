@@ -10,8 +10,8 @@ from urllib.parse import unquote
 
 from starlette.responses import Response
 
-from .es_errors import EsError
-from .es_http import PRODUCT_HEADER, Ctx, es_response
+from .errors import EsError
+from .http import PRODUCT_HEADER, Ctx, es_response
 
 Handler = Callable[[Ctx], Awaitable[Response]]
 Prepare = Callable[[Ctx], None]

@@ -7,7 +7,7 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 
-from .es_errors import EsError
+from .errors import EsError
 
 CHALLENGES = ('Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey")
 

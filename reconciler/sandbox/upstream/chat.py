@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.sandbox import upstream_errors as err
-from reconciler.sandbox.upstream_embeddings import EMBEDDING_MODELS, count_tokens
+from reconciler.sandbox.upstream import errors as err
+from reconciler.sandbox.upstream.embeddings import EMBEDDING_MODELS, count_tokens
 
 CHAT_MODELS: frozenset[str] = frozenset(
     {

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .es_errors import EsError, bad_request
-from .es_extract import Errors, extract_enum, extract_positive_int, remove_as_type
-from .es_versions import Capabilities
+from .errors import EsError, bad_request
+from .extract import Errors, extract_enum, extract_positive_int, remove_as_type
+from .versions import Capabilities
 
 SCOPE = "[chunking_settings]"
 DEFAULT_SETTINGS: dict[str, Any] = {

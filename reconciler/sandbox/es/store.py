@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import es_persist
+from . import persist as es_persist
 
 
 def new_uuid() -> str:

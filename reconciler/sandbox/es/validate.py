@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .es_errors import EsError, status_exception
-from .es_openai_client import chat_body
-from .es_openai_config import check_dimensions
-from .es_state import EsState
+from .errors import EsError, status_exception
+from .openai_client import chat_body
+from .openai_config import check_dimensions
+from .state import EsState
 
 VALIDATION_INPUT = "how big"
 _THREW = (

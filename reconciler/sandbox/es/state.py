@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .es_auth import AuthConfig
-from .es_endpoints import preconfigured
-from .es_errors import endpoint_not_found
-from .es_openai_client import UpstreamCaller
-from .es_store import Store
-from .es_versions import Capabilities
+from .auth import AuthConfig
+from .endpoints import preconfigured
+from .errors import endpoint_not_found
+from .openai_client import UpstreamCaller
+from .store import Store
+from .versions import Capabilities
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .es_errors import EsError, status_exception, validation_failed
+from .errors import EsError, status_exception, validation_failed
 
 INT_MAX = 2**31 - 1
 LONG_MAX = 2**63 - 1

@@ -41,10 +41,10 @@ import copy
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .es_errors import EsError
-from .es_state import EsState
-from .es_store import Store
-from .es_versions import Capabilities
+from .errors import EsError
+from .state import EsState
+from .store import Store
+from .versions import Capabilities
 
 ModelSettings = dict[str, Any]
 FieldPath = tuple[str, ...]

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from .es_errors import EsError, status_exception
+from .errors import EsError, status_exception
 
 DEFAULT_URLS = {
     "text_embedding": "https://api.openai.com/v1/embeddings",

@@ -8,10 +8,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .es_errors import EsError
-from .es_http import Ctx, es_response
-from .es_inference import parse_task_type
-from .es_versions import info_body
+from .errors import EsError
+from .http import Ctx, es_response
+from .inference import parse_task_type
+from .versions import info_body
 
 
 async def root(ctx: Ctx) -> Response:

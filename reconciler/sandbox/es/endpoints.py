@@ -8,8 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .es_chunking import DEFAULT_SETTINGS, OLD_DEFAULT_SETTINGS
-from .es_versions import Capabilities
+from .chunking import DEFAULT_SETTINGS, OLD_DEFAULT_SETTINGS
+from .versions import Capabilities
 
 _EMBEDDING_ORDER = (
     "model_id",

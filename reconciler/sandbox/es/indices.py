@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .es_docs import (
+from .docs import (
     WriteOptions,
     delete_doc,
     new_doc_id,
@@ -19,12 +19,12 @@ from .es_docs import (
     write_doc,
     write_result,
 )
-from .es_errors import EsError, index_not_found
-from .es_http import Ctx, es_response
-from .es_mappings import dynamic_update, merge_mappings, normalise_mappings
-from .es_search import compile_query, sort_docs
-from .es_semantic import settings_to_record, with_model_settings
-from .es_store import Index
+from .errors import EsError, index_not_found
+from .http import Ctx, es_response
+from .mappings import dynamic_update, merge_mappings, normalise_mappings
+from .search import compile_query, sort_docs
+from .semantic import settings_to_record, with_model_settings
+from .store import Index
 
 _BAD_CHARS = ' "*,/<>?\\|'
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .es_errors import EsError
-from .es_versions import Capabilities
+from .errors import EsError
+from .versions import Capabilities
 
 FIELD_TYPES = frozenset(
     {
