@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from reconciler.executor import ApplyOutcome, ApplySettings, remove_stray_probes
-from reconciler.executor_steps import PROBE_PREFIX
+from reconciler.executor.steps import PROBE_PREFIX
 from reconciler.model import Action, Pending, Plan, Reason
 from reconciler.pipeline import ApplyRequest, PlanResult, Ports, apply_changes, load_manifests
 from reconciler.planner import PlanOptions

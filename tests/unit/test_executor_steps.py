@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from reconciler.executor import batches
-from reconciler.executor_steps import (
+from reconciler.executor.steps import (
     PROBE_PREFIX,
     labels,
     live_task_type,

@@ -20,9 +20,9 @@ from reconciler.planner import PlanOptions
 from reconciler.state import IndexStateStore
 from reconciler.target import Target
 from reconciler.watch import BACKOFF_CAP_S, WatchCommand, Watcher, backed_off, backoff_delay
-from reconciler.watch_files import Kind, Trigger
-from reconciler.watch_lines import Log
-from reconciler.watch_lock import HeldLock
+from reconciler.watch.files import Kind, Trigger
+from reconciler.watch.lines import Log
+from reconciler.watch.lock import HeldLock
 from tests.contract.test_release_updates import IgnoresUpdates
 from tests.fixtures.sandbox import make_sandbox_app
 from tests.unit.test_watch_cycle import KEY, completion

@@ -21,9 +21,9 @@ from reconciler.planner import PlanOptions
 from reconciler.state import IndexStateStore
 from reconciler.target import Target
 from reconciler.watch import WatchCommand, Watcher
-from reconciler.watch_files import Kind, Trigger
-from reconciler.watch_lines import Log
-from reconciler.watch_lock import HeldLock
+from reconciler.watch.files import Kind, Trigger
+from reconciler.watch.lines import Log
+from reconciler.watch.lock import HeldLock
 from tests.fixtures.sandbox import make_sandbox_app
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,7 @@ import pytest
 from reconciler.model import Action, Plan, PlannedChange
 from reconciler.pipeline import load_manifests
 from reconciler.watch import signatures, split_drift
-from reconciler.watch_files import (
+from reconciler.watch.files import (
     Kind,
     Trigger,
     content_digest,
@@ -22,7 +22,7 @@ from reconciler.watch_files import (
     settled,
     watch_roots,
 )
-from reconciler.watch_lines import Log, invalid_report, plan_summary
+from reconciler.watch.lines import Log, invalid_report, plan_summary
 
 COMPLETION = """\
 inference_id: {id}

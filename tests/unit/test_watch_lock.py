@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.errors import LockHeldError, TemporaryApiError
 from reconciler.state import FileStateStore
-from reconciler.watch_lock import HeldLock, LockLostError, keep_lease
+from reconciler.watch.lock import HeldLock, LockLostError, keep_lease
 
 pytestmark = pytest.mark.anyio
 

@@ -56,8 +56,8 @@ from reconciler.model import Action, Plan, PlannedChange, Reason, StateRecord
 from reconciler.pipeline import ApplyRequest, ManifestSet, Ports, apply_changes, load_manifests
 from reconciler.planner import PlanOptions
 from reconciler.state import open_state_store
-from reconciler.watch_files import DEBOUNCE_MS, Kind, Trigger, merge, settled, watch_files
-from reconciler.watch_lines import (
+from reconciler.watch.files import DEBOUNCE_MS, Kind, Trigger, merge, settled, watch_files
+from reconciler.watch.lines import (
     Log,
     Progress,
     change_lines,
@@ -66,7 +66,7 @@ from reconciler.watch_lines import (
     result_line,
     skipped_report,
 )
-from reconciler.watch_lock import LEASE_S, HeldLock, LockLostError, keep_lease
+from reconciler.watch.lock import LEASE_S, HeldLock, LockLostError, keep_lease
 
 if TYPE_CHECKING:
     from reconciler.lock import Lease

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from reconciler import executor_steps as steps
 from reconciler.errors import ReconcilerError
-from reconciler.executor_steps import ApplySettings, StepContext, StepFailed, remove_stray_probes
+from reconciler.executor import steps
+from reconciler.executor.steps import ApplySettings, StepContext, StepFailed, remove_stray_probes
 from reconciler.model import Action, DesiredEndpoint, Plan, PlannedChange, Reason, StateRecord
 from reconciler.secrets import Secret, redact_text
 
