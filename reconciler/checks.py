@@ -1,6 +1,8 @@
 """Validation of parsed manifests: the schema per document, then rules across documents.
 
 Pure: documents in, located diagnostics out. Every problem is reported, none hides another.
+A deprecated service (`elser`) is a WARNING diagnostic naming its replacement; warnings do not
+make a set invalid.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from reconciler.manifest import Document, json_path
-from reconciler.model import Diagnostic, Location
+from reconciler.model import Diagnostic, Location, Severity
+from reconciler.services import registry
 
 if TYPE_CHECKING:
     from reconciler.schema import SchemaIssue
@@ -38,7 +41,7 @@ def check_document(document: Document) -> list[Diagnostic]:
         kind = type(document.data).__name__
         message = f"a manifest document must be a mapping of fields, got a {_kind(kind)}"
         return [Diagnostic(document.location, "$", message, "manifest.not-a-mapping")]
-    return [
+    problems = [
         Diagnostic(
             document.source_map.locate(issue.path, key=_at_key(document.data, issue)),
             json_path(issue.path),
@@ -46,6 +49,21 @@ def check_document(document: Document) -> list[Diagnostic]:
             issue.rule,
         )
         for issue in validate_document(document.data)
+    ]
+    problems.extend(_deprecated_service(document))
+    return problems
+
+
+def _deprecated_service(document: Document) -> list[Diagnostic]:
+    """A WARNING (not an error) for a deprecated service alias, naming its replacement."""
+    data = document.data
+    descriptor = registry.get(data.get("service") if isinstance(data, dict) else None)
+    if descriptor is None or not descriptor.deprecation:
+        return []
+    where = document.source_map.locate(("service",))
+    message = f"{descriptor.deprecation} (replacement: `{descriptor.replaced_by}`)"
+    return [
+        Diagnostic(where, "$.service", message, "manifest.deprecated-service", Severity.WARNING)
     ]
 
 

@@ -117,18 +117,34 @@ def validate(
 def schema(
     task_type: Annotated[
         str | None,
-        typer.Option(help="Print the schema of one task type instead of the manifest envelope."),
+        typer.Option(
+            help="Print the schema of one task type (of --service; alone: of `openai`) instead "
+            "of the manifest envelope."
+        ),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            help="Print the schema of one service: with --task-type, of that task type; alone, "
+            "the envelope of that service's task types."
+        ),
     ] = None,
 ) -> None:
     """Print the manifest JSON Schema (for editors: yaml-language-server, VS Code)."""
     import json
 
-    from reconciler.schema import manifest_schema, schema_for
+    from reconciler.schema import manifest_schema, schema_for, service_schema
 
     try:
-        document = schema_for("openai", task_type) if task_type else manifest_schema()
+        if task_type:
+            document = schema_for(service or "openai", task_type)
+        elif service:
+            document = service_schema(service)
+        else:
+            document = manifest_schema()
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--task-type'") from None
+        hint = "'--service'" if str(exc).startswith("unsupported service") else "'--task-type'"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     typer.echo(json.dumps(document, indent=2))
 
 

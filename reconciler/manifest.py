@@ -26,9 +26,11 @@ from typing import Any, ClassVar
 
 import yaml
 
+from reconciler.errors import UsageError
 from reconciler.model import JSON, DesiredEndpoint, Diagnostic, KeyRotation, Location, Options
 from reconciler.schema_compile import LONG_MAX, LONG_MIN, WideInt
 from reconciler.secrets import SecretRef, parse_reference
+from reconciler.services import registry
 from reconciler.sources import SourceFile
 
 try:  # libyaml is an order of magnitude faster; pure Python is the fallback
@@ -324,8 +326,12 @@ _PATH_PARAMETERS = ("inference_id", "task_type", "reconcile")
 
 
 def desired_endpoint(document: Document) -> DesiredEndpoint:
-    """The endpoint a valid document declares: body to send, key reference, options."""
+    """The endpoint a valid document declares: body to send, key reference, options.
+
+    Every service validates, but only the services the registry marks `managed` are planned
+    and applied so far: any other one is a located UsageError (never a crash further on)."""
     data: dict[str, Any] = document.data  # type: ignore[assignment]
+    unmanaged_service(document)
     body = {key: value for key, value in data.items() if key not in _PATH_PARAMETERS}
     settings = dict(body["service_settings"])
     reference = parse_reference(settings.pop("api_key", None))
@@ -337,4 +343,19 @@ def desired_endpoint(document: Document) -> DesiredEndpoint:
         api_key=reference if reference is not None else SecretRef("OPENAI_API_KEY"),
         options=options_of(data),
         origin=document.source_map.locate(("inference_id",)),
+    )
+
+
+def unmanaged_service(document: Document) -> None:
+    """Refuse a document whose service `plan`/`apply` do not manage yet, located at `service`."""
+    data = document.data
+    service = data.get("service") if isinstance(data, dict) else None
+    descriptor = registry.get(service)
+    if descriptor is None or descriptor.managed:
+        return
+    where = document.source_map.locate(("service",))
+    managed = ", ".join(f"`{name}`" for name in registry.MANAGED)
+    raise UsageError(
+        f"{where}: service `{service}` is validated but not yet managed by plan/apply "
+        f"(managed: {managed}); `reconcile validate` accepts it, plan and apply do not yet"
     )

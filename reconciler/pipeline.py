@@ -41,7 +41,8 @@ class ManifestSet:
 
     @property
     def valid(self) -> bool:
-        return not self.diagnostics
+        """No error (a WARNING, such as a deprecated service, does not make a set invalid)."""
+        return not any(d.severity == "error" for d in self.diagnostics)
 
     def desired(self) -> list[DesiredEndpoint]:
         """The endpoints declared; only meaningful when the set is valid."""

@@ -1,10 +1,15 @@
 """Validate one parsed manifest document against the committed JSON Schemas, precisely.
 
-The document is dispatched on `task_type` before validation (and chunking on `strategy`
-inside the schema, by `if`/`then`), so every error is specific: no `oneOf` dumps. Each
-jsonschema error becomes a `SchemaIssue` with a message that says what was expected; small
-rule functions then check what JSON Schema cannot express (`overlap` ≤ `max_chunk_size`/2).
-No message ever contains the value of `api_key`.
+The document is dispatched on `service`, then on `task_type`, before validation (and chunking
+on `strategy` inside the schema, by `if`/`then`), so every error is specific: no `oneOf` dumps.
+An unknown service, or a task type its service does not offer, is one issue listing what
+exists; the rest of the document is still checked (as the closest service, `openai` when no
+name is close; as the service's first task type). Each jsonschema error becomes a `SchemaIssue`
+with a message that says what was expected; small rule functions then check what JSON Schema
+cannot express (`overlap` ≤ `max_chunk_size`/2, and each schema's `x-rules`: one-of, together,
+exclusive, ... across fields). No message ever contains the value of a secret: every path the
+registry (`reconciler.services.registry`) declares secret is a `${VAR}` reference, and a literal
+is reported without being echoed.
 
 Validators are compiled once, lazily. The only file access is reading this package's own
 schema files (`reconciler/schemas/*.json`), once.
@@ -35,6 +40,7 @@ from reconciler.schema_compile import (
     is_strict_int,
     java_uri_problem,
 )
+from reconciler.services import registry
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -47,6 +53,10 @@ Doc = Mapping[str, Any]
 API_KEY_LITERAL = (
     "api_key must be a ${VAR} reference to an environment variable; "
     "literal keys must not be committed"
+)
+SECRET_LITERAL = (
+    "{name} must be a ${{VAR}} reference to an environment variable; "
+    "literal secrets must not be committed"
 )
 
 
@@ -68,31 +78,76 @@ def validate_document(doc: object) -> list[SchemaIssue]:
         return [
             SchemaIssue((), f"expected a mapping of manifest fields, got {_a(doc)}", "schema.type")
         ]
+    service = checked_service(doc)
+    descriptor = registry.SERVICES[service]
     task_type = doc.get("task_type")
-    # An unknown task type is reported by the schema's `const`; the rest is checked against
-    # text_embedding, the task type that accepts the most keys.
-    checked_as = task_type if _is_task_type(task_type) else TASK_TYPES[0]
+    # An unknown service or task type is reported by the schema's `const`; the rest is checked
+    # against the service's first task type (for openai, text_embedding, which accepts the most
+    # keys).
+    offered = descriptor.offers(task_type)
+    checked_as = str(task_type) if offered else descriptor.ordered_task_types[0]
     issues: list[SchemaIssue] = []
-    if not _is_valid(checked_as)(doc):
+    if not _is_valid(checked_as, service)(doc):
         tame = _tame(doc)
-        errors = _drop_implied(list(_validator(checked_as).iter_errors(tame)))
+        errors = _drop_implied(list(_validator(checked_as, service).iter_errors(tame)))
         issues = [i for e in errors for i in _translate(e, tame)]
     issues.extend(i for rule in RULES for i in rule(doc))
+    if offered and registry.get(doc.get("service")) is not None:
+        issues.extend(cross_field_issues(doc, service, checked_as))
     return _finish(issues, doc)
 
 
+def checked_service(doc: Doc) -> str:
+    """The service a document is checked as: its own, else the closest name, else openai."""
+    name = doc.get("service")
+    if registry.get(name) is not None:
+        return str(name)
+    if isinstance(name, str):
+        close = _closest(name, registry.NAMES)
+        if close:
+            return close
+    return registry.DEFAULT_SERVICE
+
+
 def manifest_schema() -> dict[str, Any]:
-    """The envelope schema editors use (`reconcile schema`); dispatches on `task_type`."""
+    """The envelope schema editors use (`reconcile schema`); dispatches on `service`, then on
+    `task_type`."""
     return copy.deepcopy(_load("manifest.schema.json"))
+
+
+def service_schema(service: str) -> dict[str, Any]:
+    """The envelope restricted to one service (`reconcile schema --service S`); ValueError if
+    the service is unknown."""
+    _service_or_error(service)
+    whole = manifest_schema()
+    whole["$id"] = whole["$id"].replace("/manifest.schema.json", f"/manifest.{service}.schema.json")
+    whole["title"] = f"reconciler manifest: one `{service}` inference endpoint"
+    whole["properties"]["service"] = {"const": service}
+    whole["allOf"] = [
+        rule for rule in whole["allOf"] if rule["if"]["properties"]["service"]["const"] == service
+    ]
+    prefix = f"{service}."
+    whole["$defs"] = {k: v for k, v in whole["$defs"].items() if k.startswith(prefix)}
+    return whole
 
 
 def schema_for(service: str, task_type: str) -> dict[str, Any]:
     """The schema of a document of `service` and `task_type`; ValueError if unsupported."""
-    if service != SERVICE:
-        raise ValueError(f"unsupported service {service!r}; supported: {SERVICE}")
-    if not _is_task_type(task_type):
-        raise ValueError(f"unsupported task_type {task_type!r}; supported: {', '.join(TASK_TYPES)}")
-    return copy.deepcopy(_load(f"{SERVICE}.{task_type}.schema.json"))
+    descriptor = _service_or_error(service)
+    if not descriptor.offers(task_type):
+        supported = ", ".join(descriptor.ordered_task_types)
+        where = "" if service == SERVICE else f" for service {service!r}"
+        raise ValueError(f"unsupported task_type {task_type!r}{where}; supported: {supported}")
+    return copy.deepcopy(_task_schema(task_type, service))
+
+
+def _service_or_error(service: str) -> registry.Service:
+    descriptor = registry.get(service)
+    if descriptor is None:
+        names = ", ".join(registry.NAMES)
+        hint = _suggest(service, registry.NAMES)
+        raise ValueError(f"unsupported service {service!r}; supported: {names}{hint}")
+    return descriptor
 
 
 # --- loading and compiling ------------------------------------------------------------------
@@ -123,7 +178,7 @@ def _pattern_keyword(
 
 
 @functools.cache
-def _validator(task_type: str) -> Validator:
+def _validator(task_type: str, service: str = SERVICE) -> Validator:
     """jsonschema's validator with our keyword semantics (see `schema_compile`)."""
     from jsonschema import Draft202012Validator, FormatChecker, validators
 
@@ -141,17 +196,18 @@ def _validator(task_type: str) -> Validator:
     cls = validators.extend(
         Draft202012Validator, validators={"pattern": _pattern_keyword}, type_checker=types
     )
-    return cls(_task_schema(task_type), format_checker=checker)  # type: ignore[no-any-return]
+    schema = _task_schema(task_type, service)
+    return cls(schema, format_checker=checker)  # type: ignore[no-any-return]
 
 
 @functools.cache
-def _is_valid(task_type: str) -> Check:
+def _is_valid(task_type: str, service: str = SERVICE) -> Check:
     """The fast yes/no answer; jsonschema runs only when this says no."""
-    return compile_schema(_task_schema(task_type))
+    return compile_schema(_task_schema(task_type, service))
 
 
-def _task_schema(task_type: str) -> dict[str, Any]:
-    return _load(f"{SERVICE}.{task_type}.schema.json")
+def _task_schema(task_type: str, service: str = SERVICE) -> dict[str, Any]:
+    return _load(f"{registry.schema_name(service, task_type)}.schema.json")
 
 
 def _tame(value: Any) -> Any:
@@ -207,12 +263,20 @@ def _strategy_keys(chunking: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 @functools.cache
-def _index() -> _Index:
+def _index(service: str = SERVICE) -> _Index:
     keys: dict[tuple[str, ...], dict[str, set[str]]] = {}
-    for task in TASK_TYPES:
-        _walk(_task_schema(task), (), task, keys)
-    embedding = _task_schema("text_embedding")
-    return _Index(keys, _strategy_keys(embedding["properties"]["chunking_settings"]))
+    strategies: dict[str, list[str]] = {}
+    for task in registry.SERVICES[service].ordered_task_types:
+        schema = _task_schema(task, service)
+        _walk(schema, (), task, keys)
+        chunking = schema["properties"].get("chunking_settings")
+        if chunking and not strategies:
+            strategies = _strategy_keys(chunking)
+    return _Index(keys, strategies)
+
+
+def _service_index(doc: Doc) -> _Index:
+    return _index(checked_service(doc))
 
 
 # --- describing values ----------------------------------------------------------------------
@@ -293,12 +357,17 @@ def _alternatives(values: Iterable[object]) -> str:
 
 def _suggest(word: object, choices: Iterable[object]) -> str:
     """` (did you mean `x`?)` for the closest choice (case-insensitive), or ''."""
+    close = _closest(word, choices)
+    return f" (did you mean `{close}`?)" if close else ""
+
+
+def _closest(word: object, choices: Iterable[object]) -> str | None:
     by_lower = {str(c).lower(): str(c) for c in choices}
     typed = str(word).lower()
     close = difflib.get_close_matches(typed, list(by_lower), n=1, cutoff=0.7)
     if not close and len(typed) >= 4:
         close = [c for c in by_lower if typed in c or c in typed][:1]
-    return f" (did you mean `{by_lower[close[0]]}`?)" if close else ""
+    return by_lower[close[0]] if close else None
 
 
 def _strategy_of(doc: Doc) -> str | None:
@@ -333,40 +402,69 @@ def _drop_implied(errors: list[ValidationError]) -> list[ValidationError]:
 
 def _translate(error: ValidationError, doc: Doc) -> Iterator[SchemaIssue]:
     path: Path_ = tuple(error.absolute_path)
-    if "api_key" in path and error.validator != "required":
-        yield _secret_issue(path, error.instance, error)
-        return
     keyword = str(error.validator)
-    if "propertyNames" in error.absolute_schema_path:
+    names_check = "propertyNames" in error.absolute_schema_path
+    secret = None if names_check else _secret_name(path, doc)
+    if secret is not None and error.validator != "required":
+        yield _secret_issue(path, error.instance, error, secret)
+        return
+    if names_check:
         keyword = "propertyNames"  # jsonschema reports the failing keyword inside it
     yield from _HANDLERS.get(keyword, _on_other)(error, path, doc)
 
 
-def _secret_issue(path: Path_, value: object, error: ValidationError) -> SchemaIssue:
+def _secret_name(path: Path_, doc: Doc) -> tuple[str, bool] | None:
+    """(the name to show, whether it is a mapping of secrets) if `path` is at or inside a
+    declared secret path of the document's service (or any `api_key`), else None."""
+    descriptor = registry.SERVICES[checked_service(doc)]
+    for secret in descriptor.secrets:
+        parts = secret.parts
+        if tuple(path[: len(parts)]) != parts:
+            continue
+        if secret.kind == "map":
+            if len(path) == len(parts):
+                return secret.name, True
+            return f"{secret.name}.{path[len(parts)]}", False
+        return secret.name, False
+    if "api_key" in path:
+        return "api_key", False
+    return None
+
+
+def _secret_issue(
+    path: Path_, value: object, error: ValidationError, secret: tuple[str, bool]
+) -> SchemaIssue:
+    name, is_map = secret
+    if is_map:
+        message = f"{name} must be a mapping of names to ${{VAR}} references, got {_a(value)}"
+        return SchemaIssue(path, message, "schema.type")
     if value == "":
-        return SchemaIssue(path, "api_key is empty; give a ${VAR} reference", "schema.empty")
+        return SchemaIssue(path, f"{name} is empty; give a ${{VAR}} reference", "schema.empty")
     if isinstance(value, dict | list) or value is None:
-        message = f"api_key must be a ${{VAR}} reference (a string), got {_a(value)}"
+        message = f"{name} must be a ${{VAR}} reference (a string), got {_a(value)}"
         return SchemaIssue(path, message, "schema.type")
     pattern = error.schema.get("pattern")
     if error.validator == "maxLength" and pattern and ecma_pattern(pattern).search(str(value)):
         # A well-formed reference with an absurd variable name; a literal key is reported as one.
         message = (
-            f"api_key reference is too long: expected at most {error.validator_value} "
+            f"{name} reference is too long: expected at most {error.validator_value} "
             f"characters, got {len(str(value))}"
         )
         return SchemaIssue(path, message, "schema.too-long")
-    return SchemaIssue(path, API_KEY_LITERAL, "secret.literal-api-key")
+    if name == "api_key":
+        return SchemaIssue(path, API_KEY_LITERAL, "secret.literal-api-key")
+    return SchemaIssue(path, SECRET_LITERAL.format(name=name), "secret.literal")
 
 
 def _on_required(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     instance = error.instance
     for name in error.validator_value:
         if name not in instance:
-            yield SchemaIssue(path, _required_message(name, path, error.schema), "schema.required")
+            message = _required_message(name, path, error.schema, doc)
+            yield SchemaIssue(path, message, "schema.required")
 
 
-def _required_message(name: str, path: Path_, schema: Mapping[str, Any]) -> str:
+def _required_message(name: str, path: Path_, schema: Mapping[str, Any], doc: Doc) -> str:
     strategy = schema.get("x-strategy")
     if strategy:
         return (
@@ -378,8 +476,15 @@ def _required_message(name: str, path: Path_, schema: Mapping[str, Any]) -> str:
             "`strategy` is required when any chunking setting is given (Elasticsearch: "
             '"Can\'t generate Chunker without ChunkingStrategy provided")'
         )
-    if name == "api_key":
+    service = checked_service(doc)
+    if name == "api_key" and service == SERVICE:
         return "missing required field `api_key` (a ${VAR} reference, e.g. ${OPENAI_API_KEY})"
+    secret = next((s for s in registry.SERVICES[service].secrets if s.parts == (*path, name)), None)
+    if secret is not None:
+        variable = f"{service}_{name}".upper().replace("-", "_")
+        example = f"${{{variable}}}" if secret.kind == "string" else f"{{name: ${{{variable}}}}}"
+        kind = "a ${VAR} reference" if secret.kind == "string" else "a mapping of ${VAR} references"
+        return f"missing required field `{name}` ({kind}, e.g. {example})"
     return f"missing required field `{name}`"
 
 
@@ -390,13 +495,17 @@ def _on_additional(error: ValidationError, path: Path_, doc: Doc) -> Iterator[Sc
     for key in error.instance:
         if key in allowed:
             continue
-        issue = _strategy_key(where, key, strategy) if strategy else _unknown_key(where, key, doc)
+        issue = (
+            _strategy_key(where, key, strategy, doc) if strategy else _unknown_key(where, key, doc)
+        )
         if issue:
             yield issue
 
 
-def _strategy_key(where: tuple[str, ...], key: object, strategy: str) -> SchemaIssue | None:
-    if key not in _index().at(where):
+def _strategy_key(
+    where: tuple[str, ...], key: object, strategy: str, doc: Doc
+) -> SchemaIssue | None:
+    if key not in _service_index(doc).at(where):
         return None  # an unknown key: the chunking_settings object itself reports it
     if strategy == "none":
         message = (
@@ -404,27 +513,30 @@ def _strategy_key(where: tuple[str, ...], key: object, strategy: str) -> SchemaI
             "silently drops it, so it would show as a difference on every plan)"
         )
     else:
-        allowed = _alternatives(_index().strategies.get(str(key), []))
+        allowed = _alternatives(_service_index(doc).strategies.get(str(key), []))
         message = f"`{key}` is only allowed for chunking strategy {allowed}, not `{strategy}`"
     return SchemaIssue((*where, str(key)), message, "schema.strategy-key")
 
 
 def _unknown_key(where: tuple[str, ...], key: object, doc: Doc) -> SchemaIssue:
-    here = _index().at(where)
+    index = _service_index(doc)
+    here = index.at(where)
     tasks = here.get(key, set()) if isinstance(key, str) else set()
     if tasks:
-        allowed = _alternatives(t for t in TASK_TYPES if t in tasks)
+        allowed = _alternatives(t for t in registry.TASK_ORDER if t in tasks)
         message = f"`{key}` is only allowed for task_type {allowed}"
         return SchemaIssue((*where, str(key)), message, "schema.task-type-key")
-    message = f"unknown key `{key}`" + _unknown_hint(where, key, here)
+    message = f"unknown key `{key}`" + _unknown_hint(where, key, here, index)
     return SchemaIssue((*where, str(key)), message, "schema.unknown-key")
 
 
-def _unknown_hint(where: tuple[str, ...], key: object, here: Mapping[str, Any]) -> str:
+def _unknown_hint(
+    where: tuple[str, ...], key: object, here: Mapping[str, Any], index: _Index
+) -> str:
     suggestion = _suggest(key, here)
     if suggestion:
         return suggestion
-    homes = [h for h in _index().homes(str(key)) if h != where]
+    homes = [h for h in index.homes(str(key)) if h != where]
     if homes:
         return f" here; it belongs under `{'.'.join(homes[0])}`"
     return "; allowed here: " + ", ".join(f"`{k}`" for k in here)
@@ -441,10 +553,12 @@ def _on_enum(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIs
     options, value = list(error.validator_value), error.instance
     message = f"expected {_alternatives(options)}, got {_show(value)}"
     if isinstance(value, str) and value.lower() in options:
-        message += (
-            f"; write it in lower case (`{value.lower()}`): Elasticsearch stores it lower-case, "
-            "so any other spelling would show as a difference on every plan"
-        )
+        message += f"; write it in lower case (`{value.lower()}`)"
+        if checked_service(doc) == SERVICE:
+            message += (
+                ": Elasticsearch stores it lower-case, so any other spelling would show as a "
+                "difference on every plan"
+            )
     elif isinstance(value, str):
         message += _suggest(value, options)
     yield SchemaIssue(path, message, "schema.enum")
@@ -453,13 +567,20 @@ def _on_enum(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIs
 def _on_const(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
     value = error.instance
     if path == ("task_type",):
-        message = f"unknown task_type {_show(value)}; supported: {', '.join(TASK_TYPES)}"
-        if isinstance(value, str) and value.lower() in TASK_TYPES:
+        service = checked_service(doc)
+        offered = registry.SERVICES[service].ordered_task_types
+        message = f"unknown task_type {_show(value)}; supported: {', '.join(offered)}"
+        if isinstance(value, str) and value.lower() in offered:
             message += " (task types are written in lower case)"
+        elif registry.get(doc.get("service")) is not None and value in registry.TASK_ORDER:
+            others = ", ".join(f"`{s}`" for s in registry.offering(str(value)))
+            message += (
+                f" (service `{service}` does not offer `{value}`; services that do: {others})"
+            )
         yield SchemaIssue(path, message, "schema.task-type")
     elif path == ("service",):
-        message = f"unsupported service {_show(value)}; expected `{SERVICE}`"
-        yield SchemaIssue(path, message + _suggest(value, [SERVICE]), "schema.service")
+        message = f"unknown service {_show(value)}; supported: {', '.join(registry.NAMES)}"
+        yield SchemaIssue(path, message + _suggest(value, registry.NAMES), "schema.service")
     else:
         message = f"expected `{error.validator_value}`, got {_show(value)}"
         yield SchemaIssue(path, message, "schema.const")
@@ -528,6 +649,13 @@ def _on_not(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIss
 
 
 def _on_property_names(error: ValidationError, path: Path_, doc: Doc) -> Iterator[SchemaIssue]:
+    if error.validator == "enum":
+        options = _alternatives(error.validator_value)
+        message = f"unknown name {_show(error.instance)} here; expected {options}"
+        yield SchemaIssue(
+            path, message + _suggest(error.instance, error.validator_value), "schema.key"
+        )
+        return
     if error.validator == "maxLength":
         message = (
             f"names here must be at most {error.validator_value} characters, "
@@ -571,7 +699,7 @@ def rule_overlap_max(doc: Doc) -> Iterator[SchemaIssue]:
     """word chunking: `overlap` ≤ `max_chunk_size` // 2 (`WordBoundaryChunkingSettings.fromMap`:
     `extractRequiredPositiveIntegerLessThanOrEqualToMax(..., maxChunkSize / 2, ...)`)."""
     chunking = doc.get("chunking_settings")
-    if doc.get("task_type") != "text_embedding" or not isinstance(chunking, dict):
+    if not isinstance(chunking, dict) or not _accepts_chunking(doc):
         return
     size, overlap = chunking.get("max_chunk_size"), chunking.get("overlap")
     word = chunking.get("strategy") == "word"
@@ -584,8 +712,118 @@ def rule_overlap_max(doc: Doc) -> Iterator[SchemaIssue]:
         yield SchemaIssue(("chunking_settings", "overlap"), message, "rule.overlap-max")
 
 
+def _accepts_chunking(doc: Doc) -> bool:
+    descriptor = registry.get(doc.get("service"))
+    task_type = doc.get("task_type")
+    if descriptor is None or not descriptor.offers(task_type):
+        return False
+    return "chunking_settings" in _task_schema(str(task_type), descriptor.name)["properties"]
+
+
 RULES: tuple[Callable[[Doc], Iterator[SchemaIssue]], ...] = (rule_overlap_max,)
 """Cross-field rules run after the schema; each yields issues like the schema does."""
+
+_ABSENT = object()
+
+
+def _get(doc: Doc, dotted: str) -> Any:
+    node: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
+
+
+def _parts(dotted: str) -> Path_:
+    return tuple(dotted.split("."))
+
+
+def cross_field_issues(doc: Doc, service: str, task_type: str) -> Iterator[SchemaIssue]:
+    """The schema's `x-rules` (see `reconciler.services.overlay.Rule`) over one document."""
+    for rule in _task_schema(task_type, service).get("x-rules", ()):
+        if any(_get(doc, p) is not _ABSENT for p in rule.get("unless", ())):
+            continue
+        when = rule.get("when")
+        if when is not None:
+            value = _get(doc, when["path"])
+            value = None if value is _ABSENT else value
+            if not any(equal_json(value, option) for option in when["in"]):
+                continue
+        yield from _CROSS[rule["kind"]](doc, rule)
+
+
+def equal_json(one: object, two: object) -> bool:
+    return isinstance(one, bool) == isinstance(two, bool) and one == two
+
+
+def _parent_present(doc: Doc, dotted: str) -> bool:
+    parent = dotted.rpartition(".")[0]
+    return not parent or isinstance(_get(doc, parent), dict)
+
+
+def _present(doc: Doc, paths: Iterable[str]) -> list[str]:
+    return [p for p in paths if _get(doc, p) is not _ABSENT]
+
+
+def _one_of(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    paths = rule["paths"]
+    if _parent_present(doc, paths[0]) and not _present(doc, paths):
+        yield SchemaIssue(_parts(paths[0])[:-1], rule["message"], "rule.one-of")
+
+
+def _exclusive(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    present = _present(doc, rule["paths"])
+    for extra in present[1:]:
+        yield SchemaIssue(_parts(extra), rule["message"], "rule.exclusive")
+
+
+def _together(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    paths = rule["paths"]
+    present = _present(doc, paths)
+    if present and len(present) < len(paths):
+        missing = ", ".join(f"`{p.rpartition('.')[2]}`" for p in paths if p not in present)
+        message = f"{rule['message']} (missing: {missing})"
+        yield SchemaIssue(_parts(paths[0])[:-1], message, "rule.together")
+
+
+def _required_all(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    for path in rule["paths"]:
+        if _parent_present(doc, path) and _get(doc, path) is _ABSENT:
+            yield SchemaIssue(_parts(path)[:-1], rule["message"], "rule.required")
+
+
+def _forbidden(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    for path in _present(doc, rule["paths"]):
+        yield SchemaIssue(_parts(path), rule["message"], "rule.forbidden")
+
+
+def _order(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    low, high = (_get(doc, p) for p in rule["paths"])
+    if is_strict_int(low) and is_strict_int(high) and low > high and LONG_MIN <= low <= LONG_MAX:
+        message = f"{rule['message']}: got {_show_int(high)} < {_show_int(low)}"
+        yield SchemaIssue(_parts(rule["paths"][1]), message, "rule.order")
+
+
+def _disjoint_keys(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
+    first, second = (_get(doc, p) for p in rule["paths"])
+    if isinstance(first, dict) and isinstance(second, dict):
+        for key in second:
+            if key in first:
+                yield SchemaIssue(
+                    (*_parts(rule["paths"][1]), str(key)), rule["message"], "rule.disjoint-keys"
+                )
+
+
+_CROSS: Mapping[str, Callable[[Doc, Mapping[str, Any]], Iterator[SchemaIssue]]] = {
+    "one_of": _one_of,
+    "exclusive": _exclusive,
+    "together": _together,
+    "required": _required_all,
+    "forbidden": _forbidden,
+    "order": _order,
+    "disjoint_keys": _disjoint_keys,
+}
 
 
 # --- finishing ------------------------------------------------------------------------------
@@ -595,18 +833,25 @@ def _path_key(path: Path_) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in path)
 
 
-def _literal_key(doc: Doc) -> str | None:
-    settings = doc.get("service_settings")
-    key = settings.get("api_key") if isinstance(settings, dict) else None
-    return key if isinstance(key, str) and len(key) >= 4 and not key.startswith("${") else None
+def _literal_secrets(doc: Doc) -> list[str]:
+    """Every literal string at any service's secret path (and any value of a secret map)."""
+    found = []
+    for parts in registry.ALL_SECRET_PATHS:
+        node: Any = doc
+        for part in parts:
+            node = node.get(part) if isinstance(node, dict) else None
+        values = node.values() if isinstance(node, dict) else [node]
+        found += [
+            v for v in values if isinstance(v, str) and len(v) >= 4 and not v.startswith("${")
+        ]
+    return sorted(set(found), key=len, reverse=True)
 
 
 def _finish(issues: list[SchemaIssue], doc: Doc) -> list[SchemaIssue]:
-    """Deduplicate, scrub any literal key that slipped into a message, sort by path."""
-    key = _literal_key(doc)
-    if key:
+    """Deduplicate, scrub any literal secret that slipped into a message, sort by path."""
+    for secret in _literal_secrets(doc):
         issues = [
-            SchemaIssue(i.path, i.message.replace(key, "(sensitive)"), i.rule) for i in issues
+            SchemaIssue(i.path, i.message.replace(secret, "(sensitive)"), i.rule) for i in issues
         ]
     unique = list(dict.fromkeys(issues))
     return sorted(unique, key=lambda i: (_path_key(i.path), i.rule, i.message))

@@ -1,21 +1,27 @@
-"""Generate the committed JSON Schemas (draft 2020-12) from the field table.
+"""Generate the committed JSON Schemas (draft 2020-12): one per (service, task type) and the
+envelope that dispatches on `service`, then `task_type`.
 
-The table is `reconciler.schema_fields` (`FIELDS`, `STRATEGIES`): every manifest field with its
-type, requiredness, default, range, task types, `x-since` version and `x-source` citation.
-`python -m reconciler.schemagen` rewrites `schemas/`; with `--check` it only compares and
-exits 1 when a committed file differs from what the table gives.
+`openai` comes from the hand-kept table `reconciler.schema_fields` (`FIELDS`, `STRATEGIES`):
+every manifest field with its type, requiredness, default, range, task types, `x-since` version
+and `x-source` citation. Every other service comes from the specification's fact table
+(`reconciler/services/spec_facts.json`, written by `reconciler.services.spec_extract`) corrected
+by the overlay (`reconciler.services.overlay`), for the services and task types the registry
+(`reconciler.services.registry`) lists; `reconciler.services.build` assembles them and this
+module adds the parts every service shares (`inference_id`, `chunking_settings`, `reconcile`)
+from the table. `python -m reconciler.schemagen` rewrites `schemas/`; with `--check` it only
+compares and exits 1 when a committed file differs from what the tables give.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.model import TASK_TYPES
 from reconciler.schema_fields import (
     DOCS,
     DRAFT,
@@ -30,6 +36,7 @@ from reconciler.schema_fields import (
     Limit,
     Strategy,
 )
+from reconciler.services import build, registry
 
 MANIFEST_FILE = "manifest.schema.json"
 
@@ -165,29 +172,92 @@ def _embedded(schema: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
 
 
+def _field(path: str) -> Field:
+    return next(f for f in FIELDS if f.path == path)
+
+
+def common_nodes() -> build.Common:
+    """The parts every service shares, from the openai table (service-agnostic rows)."""
+    reconcile = _node(_field("reconcile"), "text_embedding")
+    no_secret = copy.deepcopy(reconcile)
+    no_secret["properties"].pop("key_rotation")
+    return build.Common(
+        inference_id=_node(_field("inference_id"), "text_embedding"),
+        chunking=_node(_field("chunking_settings"), "text_embedding"),
+        reconcile=reconcile,
+        reconcile_no_secret=no_secret,
+    )
+
+
+def pairs() -> list[tuple[str, str]]:
+    """Every (service, task type) with a schema, in file-name order."""
+    return [(s.name, t) for s in registry.SERVICES.values() for t in s.ordered_task_types]
+
+
+def build_schema(service: str, task_type: str) -> dict[str, Any]:
+    """The schema of one manifest document of `service` and `task_type`."""
+    descriptor = registry.SERVICES[service]
+    if descriptor.source is registry.Source.TABLE:
+        return build_task_schema(task_type)
+    name = registry.schema_name(service, task_type)
+    return build.task_schema(descriptor, task_type, common_nodes(), schema_id(name))
+
+
 def build_manifest_schema() -> dict[str, Any]:
-    """The envelope editors use: dispatches on `task_type` to the per-task-type schema."""
+    """The envelope editors use: dispatches on `service`, then on `task_type`."""
     envelope = [f for f in FIELDS if f.path in ("inference_id", "task_type", "service")]
+    properties = {f.name: _node(f, "text_embedding") for f in envelope}
+    properties["task_type"]["enum"] = list(registry.TASK_ORDER)
+    properties["service"] = {
+        "description": "The inference service: selects the schema of the rest (see `$defs`).",
+        "enum": list(registry.NAMES),
+        "x-source": "reconciler.services.registry (one descriptor per service)",
+    }
     return {
         "$schema": DRAFT,
         "$id": schema_id("manifest"),
         "title": "reconciler manifest: one Elasticsearch inference endpoint",
         "description": (
-            "One YAML document per endpoint. `task_type` selects the schema of the rest; "
-            "see $defs for each task type."
+            "One YAML document per endpoint. `service`, then `task_type`, selects the schema of "
+            "the rest; see $defs for each (service, task type)."
         ),
         "type": "object",
         "required": [f.name for f in FIELDS if f.parent == "" and f.required],
-        "properties": {f.name: _node(f, "text_embedding") for f in envelope},
-        "allOf": [
+        "properties": properties,
+        "allOf": [_service_branch(s) for s in registry.SERVICES.values()],
+        "$defs": {registry.schema_name(s, t): _embedded(build_schema(s, t)) for s, t in pairs()},
+    }
+
+
+def _service_branch(service: registry.Service) -> dict[str, Any]:
+    tasks = service.ordered_task_types
+    rules: list[dict[str, Any]] = [
+        {"properties": {"task_type": {"enum": list(tasks)}}},
+        *(
             {
                 "if": {"properties": {"task_type": {"const": t}}, "required": ["task_type"]},
-                "then": {"$ref": f"#/$defs/{SERVICE}.{t}"},
+                "then": {"$ref": f"#/$defs/{registry.schema_name(service.name, t)}"},
             }
-            for t in TASK_TYPES
-        ],
-        "$defs": {f"{SERVICE}.{t}": _embedded(build_task_schema(t)) for t in TASK_TYPES},
+            for t in tasks
+        ),
+    ]
+    return {
+        "if": {"properties": {"service": {"const": service.name}}, "required": ["service"]},
+        "then": {"allOf": rules},
     }
+
+
+def service_manifest_schema(service: str) -> dict[str, Any]:
+    """The envelope restricted to one service (not committed: `reconcile schema --service`)."""
+    whole = build_manifest_schema()
+    descriptor = registry.SERVICES[service]
+    prefix = f"{service}."
+    whole["$id"] = schema_id(f"manifest.{service}")
+    whole["title"] = f"reconciler manifest: one `{service}` inference endpoint"
+    whole["properties"]["service"] = {"const": service}
+    whole["allOf"] = [_service_branch(descriptor)]
+    whole["$defs"] = {k: v for k, v in whole["$defs"].items() if k.startswith(prefix)}
+    return whole
 
 
 def render(schema: Mapping[str, Any]) -> str:
@@ -196,7 +266,9 @@ def render(schema: Mapping[str, Any]) -> str:
 
 def generate() -> dict[str, str]:
     """File name → file text, for every schema the project commits."""
-    files = {task_file(t): render(build_task_schema(t)) for t in TASK_TYPES}
+    files = {
+        f"{registry.schema_name(s, t)}.schema.json": render(build_schema(s, t)) for s, t in pairs()
+    }
     files[MANIFEST_FILE] = render(build_manifest_schema())
     return files
 

@@ -41,17 +41,25 @@ def _text_line(d: Diagnostic) -> str:
     return f"{d.location}: {d.severity.value}: {where}{d.message} [{d.rule}]"
 
 
+def _errors(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics that fail validation (a warning does not)."""
+    return [d for d in diagnostics if d.severity == "error"]
+
+
 def _summary(
     diagnostics: Sequence[Diagnostic], *, documents: int, files: int, skipped: int = 0
 ) -> str:
     scanned = f"{_count(documents, 'manifest')} in {_count(files, 'file')}"
     left_out = f", {skipped} skipped" if skipped else ""
-    if not diagnostics:
-        return f"OK: {scanned} valid{left_out}"
-    troubled = len({d.file for d in diagnostics})
+    errors = _errors(diagnostics)
+    warnings = len(diagnostics) - len(errors)
+    warned = f", {_count(warnings, 'warning')}" if warnings else ""
+    if not errors:
+        return f"OK: {scanned} valid{left_out}{warned}"
+    troubled = len({d.file for d in errors})
     return (
-        f"FAILED: {_count(len(diagnostics), 'problem')} in {_count(troubled, 'file')} "
-        f"({scanned}{left_out})"
+        f"FAILED: {_count(len(errors), 'problem')} in {_count(troubled, 'file')} "
+        f"({scanned}{left_out}){warned}"
     )
 
 
@@ -70,7 +78,7 @@ def as_json(
     added within format_version 1 (a new key: readers of the old keys are unaffected)."""
     payload = {
         "format_version": DIAGNOSTICS_SCHEMA_VERSION,
-        "valid": not diagnostics,
+        "valid": not _errors(diagnostics),
         "documents": documents,
         "files": files,
         "diagnostics": [_as_dict(d) for d in sorted(diagnostics, key=Diagnostic.sort_key)],

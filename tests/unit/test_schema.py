@@ -790,11 +790,12 @@ INVALID: list[Case] = [
     ),
     (
         "service other",
-        make(service="cohere"),
+        make(service="nope"),
         ("service",),
         "schema.service",
-        "unsupported service 'cohere'; expected `openai`",
+        "unknown service 'nope'; supported: ai21, alibabacloud-ai-search,",
     ),
+
     (
         "service upper case",
         make(service="OpenAI"),
@@ -1223,7 +1224,7 @@ def test_schema_for(task_type: str) -> None:
 @pytest.mark.parametrize(
     ("service", "task_type", "text"),
     [
-        ("cohere", "completion", "supported: openai"),
+        ("nope", "completion", "unsupported service 'nope'; supported: ai21, "),
         ("openai", "rerank", "text_embedding, completion, chat_completion"),
     ],
 )

@@ -123,10 +123,16 @@ def test_ids_are_distinct() -> None:
 
 
 def test_envelope_dispatches_to_every_task_type() -> None:
+    # on `service` first, then on `task_type` (the other services: tests/unit/test_services.py)
     envelope = json.loads((SCHEMAS / schemagen.MANIFEST_FILE).read_text(encoding="utf-8"))
-    targets = {
-        rule["if"]["properties"]["task_type"]["const"]: rule["then"]["$ref"]
+    (openai,) = [
+        rule["then"]["allOf"]
         for rule in envelope["allOf"]
+        if rule["if"]["properties"]["service"]["const"] == "openai"
+    ]
+    assert openai[0] == {"properties": {"task_type": {"enum": list(TASK_TYPES)}}}
+    targets = {
+        rule["if"]["properties"]["task_type"]["const"]: rule["then"]["$ref"] for rule in openai[1:]
     }
     assert targets == {t: f"#/$defs/openai.{t}" for t in TASK_TYPES}
     for task_type in TASK_TYPES:
