@@ -52,6 +52,7 @@ from reconciler.pipeline import (
 from reconciler.planner import PlanOptions, plan
 from reconciler.responses import to_live_endpoint
 from reconciler.secrets import Secret, fingerprint
+from reconciler.secrets import fingerprints as secret_fingerprints
 from reconciler.state import IndexStateStore
 from reconciler.target import Target
 
@@ -222,11 +223,7 @@ def decide_cost(manifests: ManifestSet, facts: LiveFacts, load_ms: float) -> Cpu
 
     def decide() -> None:
         desired = resolve_keys(manifests, ENV)
-        fingerprints = {
-            d.inference_id: fingerprint(d.api_key, facts.salt)
-            for d in desired
-            if isinstance(d.api_key, Secret)
-        }
+        fingerprints = {d.inference_id: secret_fingerprints(d.secrets, facts.salt) for d in desired}
         result = plan(
             desired=desired,
             desired_fingerprints=fingerprints,

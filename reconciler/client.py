@@ -11,7 +11,8 @@ create PUT is not, since a failed PUT may have created the endpoint anyway (ES
 have given up on): `put_endpoint_safely` reads back before trying again.
 
 Keys travel as `Secret`s and are revealed only while a request is built: the Authorization
-header in `_SecretAuth`, the `api_key` in `_with_key`. Nothing here logs a header or a body.
+header in `_SecretAuth`, an endpoint's secrets, each at its path (`service_settings.api_key`,
+`service_settings.access_key`, ...), in `_with_secrets`. Nothing here logs a header or a body.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from reconciler.errors import (
     TemporaryApiError,
     UsageError,
 )
-from reconciler.model import JSON, InUse, LiveEndpoint
+from reconciler.model import API_KEY, JSON, InUse, LiveEndpoint
 from reconciler.responses import (
     ConflictError,
     DeleteResult,
@@ -61,7 +62,7 @@ from reconciler.retry import (
     parse_retry_after,
     with_retries,
 )
-from reconciler.secrets import REDACTED, Redactor, Secret, basic_auth_secret
+from reconciler.secrets import REDACTED, Redactor, Secret, SecretPath, basic_auth_secret
 from reconciler.target import Target
 
 __all__ = [
@@ -74,6 +75,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+Secrets = Secret | Mapping[SecretPath, Secret]
+"""An endpoint's secrets by path (`service_settings.api_key`, `service_settings.access_key`,
+...); a lone `Secret` is the `service_settings.api_key` of a one-key service (`openai`)."""
 
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 """OpenAI-style keys the client was never given are still masked (defence in depth)."""
@@ -195,10 +200,11 @@ class EsClient:
         task_type: str,
         inference_id: str,
         body: Mapping[str, JSON],
-        api_key: Secret,
+        secrets: Secrets,
         timeout: str | None = None,
     ) -> LiveEndpoint:
-        """Create an endpoint (never retried: see `put_endpoint_safely`).
+        """Create an endpoint (never retried: see `put_endpoint_safely`), with every secret put
+        at its path (`Secrets`: a lone `Secret` is the `service_settings.api_key`).
 
         `timeout` is sent only to servers that know it (8.19+, 9.1+:
         `TransportVersions.INFERENCE_ADD_TIMEOUT_PUT_ENDPOINT_8_19`); older ones refuse an
@@ -207,7 +213,7 @@ class EsClient:
         params = {"timeout": timeout} if timeout and (await self.info()).has_put_timeout else {}
         path = _path("_inference", task_type, inference_id)
         response = await self._call(
-            "PUT", path, params=params, payload=self._with_key(body, api_key), retry=NO_RETRY
+            "PUT", path, params=params, payload=self._with_secrets(body, secrets), retry=NO_RETRY
         )
         return to_live_endpoint(response)
 
@@ -216,7 +222,7 @@ class EsClient:
         task_type: str,
         inference_id: str,
         body: Mapping[str, JSON],
-        api_key: Secret,
+        secrets: Secrets,
         timeout: str | None = None,
     ) -> LiveEndpoint:
         """Create with retries: after a temporary failure, read back before trying again.
@@ -232,7 +238,7 @@ class EsClient:
             nonlocal attempts
             attempts += 1
             try:
-                return await self.put_endpoint(task_type, inference_id, body, api_key, timeout)
+                return await self.put_endpoint(task_type, inference_id, body, secrets, timeout)
             except TemporaryApiError as error:
                 found = await self._read_back(task_type, inference_id)
                 if found is None and error.error_type == TIMEOUT:
@@ -253,15 +259,19 @@ class EsClient:
         inference_id: str,
         body: Mapping[str, JSON],
         api_key: Secret | None = None,
+        *,
+        secrets: Mapping[SecretPath, Secret] | None = None,
     ) -> LiveEndpoint:
         """`PUT _inference/{task_type}/{id}/_update` (8.17+; task type in the URL, since early 8.17
         mishandles it in the body: elastic/elasticsearch#121231).
 
-        With `api_key`, the key goes into `service_settings` (which, when present, the
-        server requires to hold the key). The server silently ignores fields it cannot
-        change: read back and compare.
+        Each of `secrets` goes in at its path, `api_key` at `service_settings.api_key`
+        (service_settings, when present, must hold every secret: the server rebuilds the
+        secret settings from it). The server silently ignores fields it cannot change: read
+        back and compare.
         """
-        payload = self._with_key(body, api_key) if api_key is not None else dict(body)
+        found = {**(secrets or {}), **({API_KEY: api_key} if api_key is not None else {})}
+        payload = self._with_secrets(body, found) if found else dict(body)
         path = _path("_inference", task_type, inference_id, "_update")
         return to_live_endpoint(await self._call("PUT", path, payload=payload))
 
@@ -422,11 +432,20 @@ class EsClient:
             status, message, error_type, parse_retry_after(headers.get("Retry-After"))
         )
 
-    def _with_key(self, body: Mapping[str, JSON], api_key: Secret) -> dict[str, JSON]:
-        """A copy of the body with the key in `service_settings`, built at request time."""
-        self.remember(api_key)
-        settings = {**body.get("service_settings", {}), "api_key": api_key.reveal()}
-        return {**body, "service_settings": settings}
+    def _with_secrets(self, body: Mapping[str, JSON], secrets: Secrets) -> dict[str, JSON]:
+        """A copy of the body with every secret at its path, built at request time (each
+        mapping on a path copied, the caller's body untouched)."""
+        found = {API_KEY: secrets} if isinstance(secrets, Secret) else secrets
+        self.remember(*found.values())
+        payload: dict[str, JSON] = dict(body)
+        for path, secret in sorted(found.items()):
+            node = payload
+            for key in path[:-1]:
+                child = node.get(key)
+                node[key] = dict(child) if isinstance(child, Mapping) else {}
+                node = node[key]
+            node[path[-1]] = secret.reveal()
+        return payload
 
     async def _read_back(self, task_type: str, inference_id: str) -> LiveEndpoint | None:
         """The endpoint if it exists now; None when absent or the read fails as well."""

@@ -250,6 +250,62 @@ dimensions, similarity): a re-create that changes one of them is refused where
 `mapping_compatibility_check` holds
 (`TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`)."""
 
+ROTATION_GROUPS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = MappingProxyType(
+    {
+        "openai": (("service_settings.api_key",),),
+        "amazonbedrock": (("service_settings.access_key", "service_settings.secret_key"),),
+        "amazon_sagemaker": (("service_settings.access_key", "service_settings.secret_key"),),
+        "azureopenai": (
+            (
+                "service_settings.api_key",
+                "service_settings.entra_id",
+                "service_settings.client_secret",
+            ),
+        ),
+        "googlevertexai": (("service_settings.service_account_json",),),
+        "custom": (("service_settings.secret_parameters.*",),),
+    }
+)
+"""Per service, the secret paths (dotted; a last step `*` is every key of the map there) an
+`_update` must carry together: when one of a group rotates, all of the group are sent, changed
+or not. The server rebuilds an endpoint's secret settings from the update's service_settings
+(`SecretSettings.newSecretSettings`: `DefaultSecretSettings`, `AmazonBedrockSecretSettings`,
+`AzureOpenAiSecretSettings`, `CustomSecretSettings` all call their `fromMap`, which requires
+both AWS keys, exactly one of api_key/entra_id, the whole secret_parameters map), so each of
+these services is one group; a service missing here is taken to be one group of all its
+secrets, the side that cannot lose one. Only a service whose `newSecretSettings` merges
+(`ocigenai`) could be split.
+
+TODO: read from the service registry (`reconciler/services/registry.py`: `SecretField.group`,
+`aws`, `azure-auth`; a `map` secret is one group), next to each service's declared secret
+paths, and drop this table; `rotated_together` is its only reader."""
+
+
+def rotated_together(
+    service: str, changed: Iterable[str], declared: Iterable[str]
+) -> tuple[str, ...]:
+    """The declared secret paths (dotted) an `_update` rotating `changed` must carry, sorted:
+    every path of a group (`ROTATION_GROUPS`) holding a changed path; all of them for a service
+    with no groups, or a changed path no group names."""
+    paths, rotated = sorted(set(declared)), set(changed)
+    if not rotated:
+        return ()
+    groups = [
+        {path for path in paths if any(_matches(path, pattern) for pattern in group)}
+        for group in ROTATION_GROUPS.get(service, ())
+    ]
+    if not groups or not rotated <= set().union(*groups):
+        return tuple(paths)
+    touched = [group for group in groups if rotated & group]
+    return tuple(path for path in paths if any(path in group for group in touched))
+
+
+def _matches(path: str, pattern: str) -> bool:
+    if pattern.endswith(".*"):
+        return path.startswith(pattern[:-1]) and len(path) > len(pattern) - 1
+    return path == pattern
+
+
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?")
 
 

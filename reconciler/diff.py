@@ -16,14 +16,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.defaults import LEGACY_CHUNKING, SERVER_CHOSEN, Release
+from reconciler.defaults import LEGACY_CHUNKING, SERVER_CHOSEN, Release, rotated_together
 from reconciler.model import (
+    API_KEY,
     JSON,
     DesiredEndpoint,
     FieldChange,
     FieldOp,
     LiveEndpoint,
     PlannedChange,
+    dotted,
 )
 from reconciler.normalize import (
     NORMALIZERS,
@@ -52,6 +54,8 @@ __all__ = [
     "normalize_desired",
     "normalize_live",
     "request_body",
+    "secret_changes",
+    "secret_label",
     "update_body",
     "uses_legacy_chunking",
     "with_server_choices",
@@ -62,7 +66,7 @@ Path = tuple[str, ...]
 SERVER_CHOSEN_KEY = "server_chosen"
 """Key of a last-applied spec listing the paths whose value the server chose (not the user)."""
 
-API_KEY_PATH = "service_settings.api_key"
+API_KEY_PATH = dotted(API_KEY)
 
 _MISSING: Any = object()
 
@@ -163,6 +167,29 @@ def intent_digest(changes: Iterable[FieldChange]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def secret_changes(
+    desired: Mapping[str, str] | None, recorded: Mapping[str, str]
+) -> tuple[FieldChange, ...]:
+    """One sensitive change per secret path (dotted) whose fingerprint differs from the one
+    state recorded, sorted by path: `changed` where the manifest has a secret there (new to the
+    path, or another one), `removed` where it no longer declares one. Never a value: only
+    fingerprints are compared. `desired` None (the store has no salt yet): nothing compares."""
+    if desired is None:
+        return ()
+    return tuple(
+        FieldChange(
+            path=path, sensitive=True, op=FieldOp.CHANGED if path in desired else FieldOp.REMOVED
+        )
+        for path in sorted(desired.keys() | recorded.keys())
+        if desired.get(path) != recorded.get(path)
+    )
+
+
+def secret_label(path: str) -> str:
+    """A secret path as reasons and messages name it: `api_key`, `secret_parameters.token`."""
+    return path.removeprefix("service_settings.")
+
+
 def field_changes(before: Mapping[str, JSON], after: Mapping[str, JSON]) -> tuple[FieldChange, ...]:
     """A plain two-way diff of canonical forms, lists compared whole."""
     return tuple(_change(path, before, after, None, ()) for path in changed_paths(before, after))
@@ -218,19 +245,46 @@ def _op(old: Any, new: Any) -> FieldOp:
 
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
-    """An `_update` body; when `include_api_key`, the client adds `service_settings.api_key`."""
+    """An `_update` body, and which secrets the client adds to it at their paths: `rotated`,
+    the secret paths (dotted) the change rotates; `carries_settings`, the body has
+    `service_settings`, which the server reads every secret from (so all must be there)."""
 
     body: dict[str, JSON]
-    include_api_key: bool
+    rotated: tuple[str, ...] = ()
+    carries_settings: bool = False
+
+    @property
+    def include_secrets(self) -> bool:
+        """Whether any secret goes into the body (which ones: `secrets_to_send`)."""
+        return bool(self.rotated) or self.carries_settings
+
+    def secrets_to_send(self, service: str, declared: Iterable[str]) -> tuple[str, ...]:
+        """The declared secret paths the body carries: all of them with `service_settings`
+        for another reason, else the rotation groups of the rotated paths
+        (`defaults.rotated_together`: both AWS keys when one changed)."""
+        if self.carries_settings:
+            return tuple(sorted(set(declared)))
+        return rotated_together(service, self.rotated, declared)
 
 
 def request_body(desired: DesiredEndpoint) -> dict[str, JSON]:
-    """The PUT body exactly as the manifest wrote it, minus `api_key` and path parameters."""
+    """The PUT body exactly as the manifest wrote it, minus its secrets (every declared path,
+    `api_key` in any case) and path parameters."""
     body: dict[str, JSON] = thaw(desired.body)
     for key in ("inference_id", "task_type", "reconcile"):
         body.pop(key, None)
     section(body, "service_settings").pop("api_key", None)
+    for path in desired.secrets:
+        _pop(body, path)
     return body
+
+
+def _pop(body: dict[str, Any], path: Path) -> None:
+    parent: Any = body
+    for key in path[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+    if isinstance(parent, dict):
+        parent.pop(path[-1], None)
 
 
 def update_body(change: PlannedChange) -> UpdateRequest:
@@ -238,15 +292,15 @@ def update_body(change: PlannedChange) -> UpdateRequest:
 
     Each changed key is sent whole from the planned spec (a changed header sends the whole
     `headers` map; chunking is sent whole), so merge and replace semantics give the same result.
-    Any `service_settings` in an update body must carry the key (ES reads it from there with
-    `DefaultSecretSettings.newSecretSettings`).
+    Any `service_settings` in an update body must carry every secret (ES rebuilds the secret
+    settings from there: `SecretSettings.newSecretSettings`).
     """
     body: dict[str, JSON] = {}
     for item in change.fields:
         if not item.sensitive:
             _copy_updated(body, change.spec or {}, item.path)
-    rotate = any(item.sensitive for item in change.fields)
-    return UpdateRequest(body=body, include_api_key=rotate or "service_settings" in body)
+    rotated = tuple(dict.fromkeys(item.path for item in change.fields if item.sensitive))
+    return UpdateRequest(body=body, rotated=rotated, carries_settings="service_settings" in body)
 
 
 def last_applied_spec(desired: DesiredEndpoint, live_after_apply: LiveEndpoint) -> dict[str, JSON]:

@@ -50,8 +50,9 @@ from reconciler.defaults import (
 from reconciler.diff import compare, normalize_desired, normalize_live, uses_legacy_chunking
 from reconciler.errors import ExitCode, UsageError
 from reconciler.lock import atomic_write
-from reconciler.model import LiveEndpoint
+from reconciler.model import API_KEY, LiveEndpoint
 from reconciler.schema_fields import SCHEMA_HOME
+from reconciler.secrets import SecretPath
 
 Spec = dict[str, Any]
 SCHEMA_FILE = Path("schemas") / "manifest.schema.json"
@@ -149,7 +150,7 @@ def manifest_for(endpoint: LiveEndpoint, release: Release, command: ExportComman
         candidate = omit(spec)
         if candidate is not None and _adopts(candidate, live, release):
             spec = candidate
-    return _ordered(endpoint.inference_id, spec, command.key_var)
+    return _ordered(endpoint.inference_id, spec, {API_KEY: command.key_var})
 
 
 def _adopts(spec: Spec, live: Spec, release: Release) -> bool:
@@ -222,12 +223,27 @@ OMISSIONS: tuple[Callable[[Spec], Spec | None], ...] = (
 """Server defaults to leave out, each kept only if the adopt comparison still matches."""
 
 
-def _ordered(inference_id: str, spec: Spec, key_var: str) -> Spec:
-    """Keys in the order the README writes them, the key reference first in its section."""
-    settings = {"api_key": "${" + key_var + "}", **spec.get("service_settings", {})}
-    settings = _sorted_keys(settings, SETTINGS_ORDER)
-    document: Spec = {**spec, "inference_id": inference_id, "service_settings": settings}
-    return _sorted_keys(document, ORDER)
+def _ordered(inference_id: str, spec: Spec, references: Mapping[SecretPath, str]) -> Spec:
+    """Keys in the order the README writes them, a `${VAR}` reference at each secret path
+    (`references`: path → variable name; for openai, `service_settings.api_key`), first in
+    its section. No secret is ever read back: each variable must hold what the endpoint uses.
+
+    TODO: with V's service registry, other services' declared secret paths (e.g. both AWS keys
+    of amazonbedrock, one variable each) come from there; export covers openai only today."""
+    document: Spec = {**spec, "inference_id": inference_id}
+    for path, name in sorted(references.items()):
+        document = _put_first(document, path, "${" + name + "}")
+    settings = _sorted_keys(document.get("service_settings", {}), SETTINGS_ORDER)
+    return _sorted_keys({**document, "service_settings": settings}, ORDER)
+
+
+def _put_first(node: Spec, path: SecretPath, value: str) -> Spec:
+    """A copy of node with value at path, each new key first in its mapping."""
+    head, rest = path[0], path[1:]
+    if not rest:
+        return {head: value, **{k: v for k, v in node.items() if k != head}}
+    child = node.get(head)
+    return {**node, head: _put_first(child if isinstance(child, dict) else {}, rest, value)}
 
 
 def _sorted_keys(mapping: Spec, first: Sequence[str]) -> Spec:

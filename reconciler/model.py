@@ -6,12 +6,12 @@ never hold an API key: the key travels beside them as a `Secret` (see `secrets.p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.secrets import Secret, SecretRef
+from reconciler.secrets import Secret, SecretPath, SecretRef
 
 JSON = Any
 """A JSON-compatible value: dict, list, str, int, float, bool or None."""
@@ -92,21 +92,105 @@ class Options:
     smoke_input: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+API_KEY: SecretPath = ("service_settings", "api_key")
+"""Where the `openai` service (and the one-key services like it) keeps its secret."""
+
+
+def dotted(path: SecretPath) -> str:
+    """`("service_settings", "api_key")` → `"service_settings.api_key"` (state and plan keys)."""
+    return ".".join(path)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class DesiredEndpoint:
     """One manifest document, ready to be compared with the server.
 
-    `body` is the request body as the server takes it (`service`, `service_settings` without
-    `api_key`, `task_settings`, `chunking_settings`), exactly as the manifest wrote it.
-    `api_key` is a reference until `secrets.resolve` turns it into a `Secret`.
+    `body` is the request body as the server takes it (`service`, `service_settings`,
+    `task_settings`, `chunking_settings`), exactly as the manifest wrote it, minus every
+    secret: `secrets` maps each declared secret path (`("service_settings", "api_key")`;
+    `("service_settings", "access_key")` and `("service_settings", "secret_key")`; each key
+    of `service_settings.secret_parameters`) to its reference, until `secrets.resolve`
+    turns it into a `Secret`. Whatever the body holds at a secret path is dropped from it
+    on construction, so no stage can send, diff or store a reference as a value.
+
+    Built with `secrets=` (every declared path) or, as before secret maps, `api_key=` (the
+    `service_settings.api_key` entry; given both, `api_key` sets that entry:
+    `dataclasses.replace(d, api_key=...)` keeps working). `api_key` reads that entry back.
     """
 
     inference_id: str
     task_type: str
     body: Mapping[str, JSON]
-    api_key: SecretRef | Secret
     options: Options
     origin: Location
+    secrets: Mapping[SecretPath, SecretRef | Secret]
+
+    def __init__(
+        self,
+        inference_id: str,
+        task_type: str,
+        body: Mapping[str, JSON],
+        api_key: SecretRef | Secret | None = None,
+        options: Options = Options(),  # frozen: one shared default is safe
+        origin: Location = Location("<manifest>"),
+        *,
+        secrets: Mapping[SecretPath, SecretRef | Secret] | None = None,
+    ) -> None:
+        found = dict(secrets or {})
+        if api_key is not None:
+            found[API_KEY] = api_key
+        object.__setattr__(self, "inference_id", inference_id)
+        object.__setattr__(self, "task_type", task_type)
+        object.__setattr__(self, "body", _without_paths(body, found))
+        object.__setattr__(self, "options", options)
+        object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "secrets", found)
+
+    @property
+    def api_key(self) -> SecretRef | Secret | None:
+        """The `service_settings.api_key` entry (compatibility: the core reads `secrets`)."""
+        return self.secrets.get(API_KEY)
+
+    def resolved_secrets(self) -> tuple[Secret, ...]:
+        """Every secret resolved so far (for redaction), in path order."""
+        return tuple(
+            value for _, value in sorted(self.secrets.items()) if isinstance(value, Secret)
+        )
+
+
+def _without_paths(body: Mapping[str, JSON], paths: Iterable[SecretPath]) -> Mapping[str, JSON]:
+    """The body without whatever it holds at `paths`; the same object when it holds nothing
+    there (the common case: the manifest loader leaves secrets out already). A map below a
+    section that only held secrets goes too (`custom`'s `secret_parameters`): left empty, it
+    would read as a setting the server does not show."""
+    present = [path for path in paths if _holds(body, path)]
+    if not present:
+        return body
+    copy: dict[str, JSON] = _thawed(body)
+    for path in present:
+        parents: list[Any] = [copy]
+        for key in path[:-1]:
+            parents.append(parents[-1][key])
+        del parents[-1][path[-1]]
+        for depth in range(len(path) - 1, 1, -1):  # empty maps below a section
+            if parents[depth] == {}:
+                del parents[depth - 1][path[depth - 1]]
+    return copy
+
+
+def _holds(body: Mapping[str, JSON], path: SecretPath) -> bool:
+    node: Any = body
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _thawed(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +262,18 @@ class NotTaken:
 
 @dataclass(frozen=True, slots=True)
 class StateRecord:
-    """What the reconciler remembers about an endpoint it manages. Never holds a key."""
+    """What the reconciler remembers about an endpoint it manages. Never holds a key.
+
+    `secret_fingerprints` maps each secret path, dotted (`service_settings.api_key`), to the
+    salted fingerprint of the secret last applied there (`secrets.fingerprint`): a path whose
+    fingerprint differs from the manifest's secret now is a rotation. A record written before
+    secret maps held one `key_fingerprint`: `state.record_from_json` reads it as the
+    `service_settings.api_key` entry, which is what it was."""
 
     inference_id: str
     task_type: str
     owner: str
-    key_fingerprint: str
+    secret_fingerprints: Mapping[str, str]
     last_applied: Mapping[str, JSON]
     applied_at: str
     commit: str | None = None
@@ -195,6 +285,12 @@ class StateRecord:
     """The server reset its chunking on an in-place update and it still reads back that way."""
     not_taken: NotTaken | None = None
     """The last apply's change the server did not take."""
+
+    @property
+    def key_fingerprint(self) -> str:
+        """The `service_settings.api_key` entry, or "" (compatibility: the core reads
+        `secret_fingerprints`)."""
+        return self.secret_fingerprints.get(dotted(API_KEY), "")
 
 
 @dataclass(frozen=True, slots=True)

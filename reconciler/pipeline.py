@@ -19,7 +19,7 @@ from reconciler.errors import NotFoundError, UsageError
 from reconciler.manifest import Document, desired_endpoint, parse
 from reconciler.model import DesiredEndpoint, Diagnostic, InUse, LiveEndpoint, Location, Plan
 from reconciler.planner import PlanOptions, needs_in_use, plan
-from reconciler.secrets import Secret, fingerprint, resolve
+from reconciler.secrets import Secret, fingerprints, resolve
 from reconciler.sources import Skipped, read_sources
 
 if TYPE_CHECKING:
@@ -103,23 +103,25 @@ class PlanResult:
     desired: tuple[DesiredEndpoint, ...]
     live: tuple[LiveEndpoint, ...]
     state: StateSnapshot
-    fingerprints: Mapping[str, str]
+    fingerprints: Mapping[str, Mapping[str, str]]
+    """Per inference_id, each secret's fingerprint by dotted path (`secrets.fingerprints`)."""
 
 
 def resolve_keys(manifests: ManifestSet, env: Mapping[str, str]) -> list[DesiredEndpoint]:
-    """Desired endpoints with their keys resolved; every missing variable named at once."""
+    """Desired endpoints with every secret path resolved; every missing variable named at once,
+    each at the file:line:column of its reference."""
     resolved, missing = [], []
     for document, desired in zip(manifests.documents, manifests.desired(), strict=True):
-        key = desired.api_key
-        if isinstance(key, Secret):
-            resolved.append(desired)
-            continue
-        secret = resolve(key, env)
-        if secret is None:
-            where = document.source_map.locate(("service_settings", "api_key"))
-            missing.append(f"  {where}: environment variable {key.name} is not set or empty")
-        else:
-            resolved.append(replace(desired, api_key=secret))
+        secrets: dict[tuple[str, ...], Secret] = {}
+        for path, ref in sorted(desired.secrets.items()):
+            secret = ref if isinstance(ref, Secret) else resolve(ref, env)
+            if secret is not None:
+                secrets[path] = secret
+            elif not isinstance(ref, Secret):
+                where = document.source_map.locate(path)
+                missing.append(f"  {where}: environment variable {ref.name} is not set or empty")
+        if len(secrets) == len(desired.secrets):
+            resolved.append(replace(desired, secrets=secrets))
     if missing:
         raise UsageError("cannot resolve API keys:\n" + "\n".join(missing))
     return resolved
@@ -131,8 +133,14 @@ async def compute_plan(manifests: ManifestSet, ports: Ports, options: PlanOption
     Only replaces and deletes cost one more request each: the delete dry run that lists the
     indexes and pipelines using the endpoint.
     """
-    desired = resolve_keys(manifests, ports.env)
-    ports.client.remember(*(d.api_key for d in desired if isinstance(d.api_key, Secret)))
+    return await plan_endpoints(resolve_keys(manifests, ports.env), ports, options)
+
+
+async def plan_endpoints(
+    desired: Sequence[DesiredEndpoint], ports: Ports, options: PlanOptions
+) -> PlanResult:
+    """`compute_plan` of endpoints whose secrets are resolved already (every path a `Secret`)."""
+    ports.client.remember(*(secret for d in desired for secret in d.resolved_secrets()))
     info = await ports.client.info()
     live = await ports.client.list_endpoints()
     snapshot = await ports.store.read()
@@ -154,15 +162,14 @@ async def compute_plan(manifests: ManifestSet, ports: Ports, options: PlanOption
     return PlanResult(final, tuple(desired), tuple(live), snapshot, fingerprints)
 
 
-def _fingerprints(desired: Sequence[DesiredEndpoint], salt: str | None) -> dict[str, str]:
-    """Salted key fingerprints; with no salt yet the store is empty and nothing compares."""
+def _fingerprints(
+    desired: Sequence[DesiredEndpoint], salt: str | None
+) -> dict[str, dict[str, str]]:
+    """Salted fingerprints of every secret, per endpoint and dotted path; with no salt yet the
+    store is empty and nothing compares."""
     if salt is None:
         return {}
-    return {
-        d.inference_id: fingerprint(d.api_key, salt)
-        for d in desired
-        if isinstance(d.api_key, Secret)
-    }
+    return {d.inference_id: fingerprints(d.secrets, salt) for d in desired}
 
 
 async def _in_use(client: EsClient, first: Plan, live: Sequence[LiveEndpoint]) -> dict[str, InUse]:

@@ -61,6 +61,8 @@ from reconciler.diff import (
     normalize_desired,
     normalize_live,
     request_body,
+    secret_changes,
+    secret_label,
 )
 from reconciler.model import (
     JSON,
@@ -106,7 +108,9 @@ BREAKING_PATHS: frozenset[str] = frozenset(
 (the mapping keeps task type, dimensions and similarity; another model means other vectors)."""
 
 KEY_CHANGE = FieldChange(path=API_KEY_PATH, sensitive=True)
-"""The api_key differs from the one last applied; rendered as "api_key changed (sensitive)"."""
+"""The api_key differs from the one last applied, rendered as "service_settings.api_key:
+(sensitive) changed": what `diff.secret_changes` gives for that path (one per changed secret
+path)."""
 
 DRIFT = "changed outside reconciler"
 
@@ -136,14 +140,15 @@ class Facts:
     desired: DesiredEndpoint | None
     live: LiveEndpoint | None
     record: StateRecord | None
-    fingerprint: str | None
+    fingerprints: Mapping[str, str] | None
+    """The manifest's secrets' fingerprints by dotted path; None: nothing to compare (no salt)."""
     in_use: InUse
 
 
 def plan(
     *,
     desired: Sequence[DesiredEndpoint],
-    desired_fingerprints: Mapping[str, str],
+    desired_fingerprints: Mapping[str, Mapping[str, str]],
     live: Sequence[LiveEndpoint],
     state: Sequence[StateRecord],
     capabilities: Capabilities,
@@ -151,7 +156,10 @@ def plan(
     options: PlanOptions,
     created_at: str,
 ) -> Plan:
-    """One planned change per endpoint that is declared or owned, in execution order."""
+    """One planned change per endpoint that is declared or owned, in execution order.
+
+    `desired_fingerprints` holds, per inference_id, the fingerprint of each of its secrets by
+    dotted path (`pipeline`); an id missing from it compares no secret."""
     facts = gather(desired, desired_fingerprints, live, state, in_use)
     decided = (decide(item, caps=capabilities, options=options) for item in facts)
     changes = sorted((change for change in decided if change is not None), key=order_key)
@@ -170,7 +178,7 @@ def stray_probes(live: Iterable[LiveEndpoint]) -> tuple[str, ...]:
 
 def gather(
     desired: Iterable[DesiredEndpoint],
-    fingerprints: Mapping[str, str],
+    fingerprints: Mapping[str, Mapping[str, str]],
     live: Iterable[LiveEndpoint],
     state: Iterable[StateRecord],
     in_use: Mapping[str, InUse],
@@ -299,8 +307,8 @@ def decide_adopt(
     unmanaged = "exists on the server but not in state"
     # identical to the manifest: remember it, write nothing to the server
     if not fields:
-        why = "exists on the server and matches the manifest; adopted into state (the api_key"
-        why += " cannot be read back: assumed to be the manifest's)"
+        why = "exists on the server and matches the manifest; adopted into state (the"
+        why += f" {_secrets_of(facts.desired)} cannot be read back: assumed to be the manifest's)"
         return _planned(facts, Action.ADOPT, Reason.ADOPT, why, spec=spec, adopt=True)
     # differs only in what the update API changes: adopt and update in place
     if not replace and not resets:
@@ -337,9 +345,11 @@ def decide_managed(
     """An endpoint reconciler manages: no-op, a state write, update in place, rotate the key,
     or replace."""
     assert facts.desired is not None and facts.record is not None
-    key_changed = facts.fingerprint not in (None, facts.record.key_fingerprint)
+    # a secret differs from the one last applied at its path: one sensitive change per path
+    rotated = secret_changes(facts.fingerprints, facts.record.secret_fingerprints)
+    key_changed = bool(rotated)
     if key_changed:
-        comparison = dataclasses.replace(comparison, changes=(*comparison.changes, KEY_CHANGE))
+        comparison = dataclasses.replace(comparison, changes=(*comparison.changes, *rotated))
     fields = comparison.changes
     # nothing differs on the server, but state has yet to record it: a state write only
     if not fields:
@@ -486,12 +496,13 @@ def decide_change(
     fields = comparison.changes
     # the user asked for an in-place rotation the server cannot do
     if key_changed and rotation is KeyRotation.UPDATE and not caps.update_api:
-        why = f"api_key changed and key_rotation is update, but {update_note(caps.release)}"
+        why = f"{_secret_labels(fields)} changed and key_rotation is update, but"
+        why += f" {update_note(caps.release)}"
         return _planned(facts, Action.BLOCKED, Reason.NO_UPDATE_API, why, fields=fields)
     replace = replace_paths(fields, caps, rotation)
     # something the server cannot (or, for the key, should not) update in place: replace
     if replace:
-        code = Reason.ROTATE_RECREATE if replace == (API_KEY_PATH,) else Reason.REPLACE
+        code = Reason.ROTATE_RECREATE if _only_secrets(replace, fields) else Reason.REPLACE
         why = replace_reason(replace, fields, caps, rotation)
         return replace_change(
             facts, comparison, replace, why, options=options, caps=caps, code=code
@@ -505,7 +516,7 @@ def decide_change(
     code = Reason.ROTATE_UPDATE if key_changed else Reason.UPDATE
     why = _with_drift(f"{_labels(fields)} updated in place", comparison)
     if key_changed and not caps.update_validates:
-        why += f"; {proof_note(caps)}"
+        why += f"; {proof_note(caps, fields)}"
     extra = {"fields": fields, "spec": comparison.spec, "drift": comparison.drift}
     return _planned(facts, Action.UPDATE, code, why, **extra)
 
@@ -528,7 +539,7 @@ def forced_update(
         f" {chunking} becomes word/250/100; apply reports the reset and records it in state"
     )
     if key_changed and not caps.update_validates:
-        why += f"; {proof_note(caps)}"
+        why += f"; {proof_note(caps, fields)}"
     extra = {"fields": fields, "spec": comparison.spec, "drift": comparison.drift, "adopt": adopt}
     return _planned(
         facts, Action.UPDATE, Reason.CHUNKING_RESET_UPDATE, _with_drift(why, comparison), **extra
@@ -651,9 +662,10 @@ def replace_reason(
     rotation: KeyRotation = KeyRotation.AUTO,
 ) -> str:
     """E.g. "model_id changed and the server cannot update it in place (8.17–9.4 …)"."""
-    if paths == (API_KEY_PATH,) and rotation is KeyRotation.RECREATE:
-        return "api_key changed and key_rotation is recreate"
-    removed = {item.path for item in fields if item.op is FieldOp.REMOVED}
+    fields = tuple(fields)
+    if _only_secrets(paths, fields) and rotation is KeyRotation.RECREATE:
+        return f"{_secret_labels(fields)} changed and key_rotation is recreate"
+    removed = {item.path for item in fields if item.op is FieldOp.REMOVED and not item.sensitive}
     verb = "removed" if set(paths) <= removed else "changed"
     why = f"{_labels_of(paths)} {verb} and the server cannot update {_it(paths)} in place"
     if set(paths) & removed and caps.update_api:
@@ -686,10 +698,13 @@ def choice_reason(facts: Facts, comparison: Comparison, caps: Capabilities) -> s
     )
 
 
-def proof_note(caps: Capabilities) -> str:
-    """Why an in-place key rotation is proven on a probe endpoint first."""
+def proof_note(caps: Capabilities, fields: Iterable[FieldChange] = (KEY_CHANGE,)) -> str:
+    """Why an in-place key rotation is proven on a probe endpoint first (the new secrets of
+    `fields`, each path shown as changed)."""
+    labels = _secret_labels(fields)
     return (
-        f"the new api_key is proven on a probe endpoint first (the update API of Elasticsearch"
+        f"the new {labels} {'is' if ', ' not in labels else 'are'} proven on a probe endpoint"
+        f" first (the update API of Elasticsearch"
         f" {caps.version} stores a key without trying it: {UNVALIDATED_UPDATE_ISSUE}; it does"
         f" from {first_fixed('update_validates')})"
     )
@@ -789,6 +804,24 @@ def _users(in_use: InUse) -> str:
         if names
     ]
     return "in use by " + " and ".join(parts)
+
+
+def _only_secrets(paths: Iterable[str], fields: Iterable[FieldChange]) -> bool:
+    """Whether every path is a secret's (a key rotation alone)."""
+    sensitive = {item.path for item in fields if item.sensitive}
+    chosen = set(paths)
+    return bool(chosen) and chosen <= sensitive
+
+
+def _secret_labels(fields: Iterable[FieldChange]) -> str:
+    """The changed secrets as reasons name them: `api_key`; `access_key, secret_key`."""
+    return ", ".join(dict.fromkeys(secret_label(f.path) for f in fields if f.sensitive))
+
+
+def _secrets_of(desired: DesiredEndpoint) -> str:
+    """The endpoint's secrets as reasons name them: `api_key`; `access_key, secret_key`."""
+    labels = [secret_label(".".join(path)) for path in sorted(desired.secrets)]
+    return ", ".join(labels) or "secrets"
 
 
 def _it(paths: tuple[str, ...]) -> str:

@@ -1,7 +1,7 @@
 """Saved plans (`plan --out FILE`, `apply --plan FILE`): the plan as a value, without secrets.
 
 A saved plan records every planned change in full (bodies and specs, never a key) plus digests
-of what it was computed from: the manifests (including which keys they resolve to, as an HMAC
+of what it was computed from: the manifests (including which secrets they resolve to, as an HMAC
 under a random nonce kept in the file) and the live state (endpoints and state records). Apply
 recomputes both digests and refuses a plan whose world has moved on.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.errors import UsageError
 from reconciler.model import (
+    API_KEY,
     PROBE_PREFIX,
     Action,
     DesiredEndpoint,
@@ -31,6 +32,7 @@ from reconciler.model import (
     PlannedChange,
     Reason,
     StateRecord,
+    dotted,
 )
 from reconciler.render.plan_json import change_to_dict
 from reconciler.secrets import Secret
@@ -51,12 +53,17 @@ class SavedPlan:
 
 
 def manifests_digest(desired: Sequence[DesiredEndpoint], nonce: str) -> str:
-    """What the manifests ask for, keys included as an HMAC (never the key itself)."""
+    """What the manifests ask for, every secret included as an HMAC (never a secret itself).
+
+    Each secret goes in by path; `service_settings.api_key` without its path, as before secret
+    maps, so a plan saved by a reconciler of then still applies."""
     mac = hmac.new(nonce.encode(), digestmod=hashlib.sha256)
     for item in sorted(desired, key=lambda d: d.inference_id):
-        key = item.api_key.reveal() if isinstance(item.api_key, Secret) else str(item.api_key)
         mac.update(_canonical([item.inference_id, item.task_type, item.body]).encode())
-        mac.update(b"\0" + key.encode() + b"\0")
+        for path, secret in sorted(item.secrets.items()):
+            value = secret.reveal() if isinstance(secret, Secret) else str(secret)
+            named = b"" if path == API_KEY else dotted(path).encode()
+            mac.update(named + b"\0" + value.encode() + b"\0")
         mac.update(_canonical([item.options.protect, item.options.key_rotation]).encode())
     return mac.hexdigest()
 
@@ -70,10 +77,19 @@ def live_digest(live: Sequence[LiveEndpoint], records: Mapping[str, StateRecord]
         if not e.inference_id.startswith(PROBE_PREFIX)
     ]
     state = [
-        [r.inference_id, r.task_type, r.owner, r.key_fingerprint, r.last_applied]
+        [r.inference_id, r.task_type, r.owner, _fingerprints(r), r.last_applied]
         for r in sorted(records.values(), key=lambda r: r.inference_id)
     ]
     return hashlib.sha256(_canonical([endpoints, state]).encode()).hexdigest()
+
+
+def _fingerprints(record: StateRecord) -> str | dict[str, str]:
+    """A record's secret fingerprints as digested: the lone api_key fingerprint as before
+    secret maps ("" when none: a plan saved then still applies), else the whole map."""
+    found, api_key = record.secret_fingerprints, dotted(API_KEY)
+    if set(found) <= {api_key}:
+        return found.get(api_key, "")
+    return dict(sorted(found.items()))
 
 
 def _canonical(value: Any) -> str:

@@ -38,6 +38,14 @@ REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1  # ~16 MiB, tens of ms: slow on purpose
 
 
+SecretPath = tuple[str, ...]
+"""Where a secret sits in a manifest document or request body: `("service_settings", "api_key")`."""
+
+ANY_KEY = "*"
+"""In a declared secret path, the last step `*` stands for every key of the map there
+(`("service_settings", "secret_parameters", "*")`: each secret parameter of `custom`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SecretRef:
     """An unresolved `${NAME}` reference to an environment variable."""
@@ -98,6 +106,51 @@ def parse_reference(value: object) -> SecretRef | None:
         return None
     match = REFERENCE.fullmatch(value)
     return SecretRef(match.group(1)) if match else None
+
+
+def secret_references(
+    document: Mapping[str, object], declared: Iterable[SecretPath]
+) -> dict[SecretPath, SecretRef]:
+    """The reference at each declared secret path the document fills in, by concrete path.
+
+    A declared path ending in `ANY_KEY`, or holding a map (`custom`'s
+    `service_settings.secret_parameters`), yields one entry per key of that map. For a
+    validated document only (validation refuses a secret that is not exactly `${NAME}`):
+    anything else at a declared path raises `ValueError`, never a value in a message."""
+    found: dict[SecretPath, SecretRef] = {}
+    for pattern in declared:
+        for path, value in _expand(document, tuple(pattern)):
+            if isinstance(value, Mapping):
+                found.update(secret_references(document, [(*path, ANY_KEY)]))
+                continue
+            reference = parse_reference(value)
+            if reference is None:
+                where = ".".join(path)
+                raise ValueError(f"{where} is not a ${{NAME}} reference (validate first)")
+            found[path] = reference
+    return found
+
+
+def _expand(
+    node: object, pattern: SecretPath, prefix: SecretPath = ()
+) -> list[tuple[SecretPath, object]]:
+    """(concrete path, value) for every place the pattern matches in node."""
+    if not pattern:
+        return [(prefix, node)]
+    if not isinstance(node, Mapping):
+        return []
+    head, rest = pattern[0], pattern[1:]
+    keys = sorted(node, key=str) if head == ANY_KEY else [head] if head in node else []
+    return [found for key in keys for found in _expand(node[key], rest, (*prefix, str(key)))]
+
+
+def fingerprints(secrets: Mapping[SecretPath, object], salt: str) -> dict[str, str]:
+    """`fingerprint` of every resolved secret, by dotted path (what state records keep)."""
+    return {
+        ".".join(path): fingerprint(value, salt)
+        for path, value in sorted(secrets.items())
+        if isinstance(value, Secret)
+    }
 
 
 def resolve(ref: SecretRef, env: Mapping[str, str]) -> Secret | None:

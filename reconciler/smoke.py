@@ -20,7 +20,7 @@ from reconciler.defaults import model_dimensions
 from reconciler.errors import ReconcilerError
 from reconciler.model import DesiredEndpoint, LiveEndpoint
 from reconciler.responses import InferenceOutput
-from reconciler.secrets import Secret, redact_text
+from reconciler.secrets import redact_text
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
@@ -55,7 +55,7 @@ async def smoke_test(
     The endpoints' keys are handed to the client first: an inference does not send the key,
     but the server's errors may quote it, in the client's retry log lines too.
     """
-    client.remember(*(d.api_key for d, _live in endpoints if isinstance(d.api_key, Secret)))
+    client.remember(*(secret for d, _live in endpoints for secret in d.resolved_secrets()))
     limit = asyncio.Semaphore(max(1, concurrency))
 
     async def one(desired: DesiredEndpoint, live: LiveEndpoint | None) -> SmokeResult:
@@ -151,10 +151,10 @@ def _setting(body: Mapping[str, Any], key: str) -> Any:
 
 
 def _sanitized(error: ReconcilerError, desired: DesiredEndpoint, client: EsClient) -> str:
-    """The error without any secret: the endpoint's key, and everything the client knows
-    (the Elasticsearch credentials and every key it sent), whole, encoded or in part."""
-    key = desired.api_key
-    return client.redact(redact_text(str(error), [key] if isinstance(key, Secret) else []))
+    """The error without any secret: the endpoint's secrets (every path), and everything the
+    client knows (the Elasticsearch credentials and every key it sent), whole, encoded or in
+    part."""
+    return client.redact(redact_text(str(error), desired.resolved_secrets()))
 
 
 def _result(desired: DesiredEndpoint, ok: bool, detail: str, latency_ms: float) -> SmokeResult:

@@ -12,8 +12,11 @@ Two backends behind one protocol, `StateStore`:
 * `FileStateStore`: one JSON file for local use, written atomically (temp file, fsync,
   `os.replace`), with an `O_CREAT|O_EXCL` lock file beside it.
 
-Records never hold a key: only `key_fingerprint = secrets.fingerprint(key, salt)`. The salt
-is one random value per store, so 1,000 endpoints sharing a key cost one derivation.
+Records never hold a key: only `secret_fingerprints`, each secret path (dotted) to
+`secrets.fingerprint(secret, salt)`. The salt is one random value per store, so 1,000
+endpoints sharing a key cost one derivation. A record also keeps its `service_settings.api_key`
+entry as `key_fingerprint`, the one field records had before secret maps: older reconcilers
+still read it, and a record that has only it (written by one of them) reads as that entry.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from reconciler.lock import (
     atomic_write,
     utc_now,
 )
-from reconciler.model import ChunkingReset, NotTaken, Pending, StateRecord
+from reconciler.model import API_KEY, ChunkingReset, NotTaken, Pending, StateRecord, dotted
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ MAPPINGS: dict[str, Any] = {
         "task_type": _KEYWORD,
         "owner": _KEYWORD,
         "key_fingerprint": {"type": "keyword", "index": False},
+        "secret_fingerprints": {"type": "object", "enabled": False},
         "commit": _KEYWORD,
         "protect": {"type": "boolean"},
         "applied_at": {"type": "date"},
@@ -108,17 +112,24 @@ class StateStore(Protocol):
     async def force_unlock(self, lock_id: str) -> LockInfo | None: ...
 
 
+API_KEY_PATH = dotted(API_KEY)
+
+
 def record_to_json(record: StateRecord) -> dict[str, Any]:
-    """A record as stored; refuses one that carries a key (a bug upstream)."""
-    service_settings = record.last_applied.get("service_settings")
-    if isinstance(service_settings, Mapping) and "api_key" in service_settings:
-        raise ValueError(f"state record for {record.inference_id} holds an api_key")
+    """A record as stored; refuses one that carries a secret at any of its secret paths (or
+    an api_key anywhere in service_settings): a bug upstream."""
+    paths = secret_paths(record)
+    if held := holds_secret(record.last_applied, paths):
+        raise ValueError(f"state record for {record.inference_id} holds a secret at {held}")
     data = asdict(record)
     data["last_applied"] = dict(record.last_applied)
+    data["secret_fingerprints"] = dict(sorted(record.secret_fingerprints.items()))
+    if API_KEY_PATH in record.secret_fingerprints:  # what readers before secret maps read
+        data["key_fingerprint"] = record.secret_fingerprints[API_KEY_PATH]
     for name in ("pending", "chunking_reset", "not_taken"):
         data.pop(name)
     if record.pending is not None:  # absent unless a replace is under way
-        data["pending"] = pending_to_json(record.pending, record.inference_id)
+        data["pending"] = pending_to_json(record.pending, record.inference_id, paths)
     if record.chunking_reset is not None:  # absent unless the server reset chunking
         data["chunking_reset"] = chunking_reset_to_json(record.chunking_reset)
     if record.not_taken is not None:  # absent unless the last apply was not taken
@@ -135,6 +146,7 @@ _RECORD_FIELDS: tuple[tuple[str, type | tuple[type, ...], bool], ...] = (
     ("task_type", str, True),
     ("owner", str, False),
     ("key_fingerprint", str, False),
+    ("secret_fingerprints", dict, False),
     ("last_applied", dict, False),
     ("applied_at", str, False),
     ("commit", (str, type(None)), False),
@@ -160,7 +172,7 @@ def record_from_json(data: Mapping[str, Any]) -> StateRecord:
         inference_id=data["inference_id"],
         task_type=data["task_type"],
         owner=data.get("owner") or "",
-        key_fingerprint=data.get("key_fingerprint") or "",
+        secret_fingerprints=secret_fingerprints_from_json(data),
         last_applied=dict(data.get("last_applied") or {}),
         applied_at=data.get("applied_at") or "",
         commit=data.get("commit"),
@@ -171,12 +183,55 @@ def record_from_json(data: Mapping[str, Any]) -> StateRecord:
     )
 
 
-def pending_to_json(pending: Pending, inference_id: str) -> dict[str, Any]:
-    """`{"action", "started_at", "previous"}`; refuses a previous body that carries a key."""
+def secret_fingerprints_from_json(data: Mapping[str, Any]) -> dict[str, str]:
+    """The stored fingerprints by dotted secret path. A record written before secret maps has
+    only `key_fingerprint`: the fingerprint of its `service_settings.api_key`, so it becomes
+    that entry (same salt, same value: the next plan sees no rotation). Both present (every
+    record written since): the map is the truth."""
+    stored = data.get("secret_fingerprints")
+    if stored is not None:
+        bad = [key for key, value in stored.items() if not isinstance(value, str) or not value]
+        if bad:
+            raise MalformedRecord(f"field 'secret_fingerprints' has no fingerprint for {bad[0]!r}")
+        return {str(key): value for key, value in stored.items()}
+    legacy = data.get("key_fingerprint")
+    return {API_KEY_PATH: legacy} if legacy else {}
+
+
+def secret_paths(record: StateRecord) -> tuple[str, ...]:
+    """The secret paths (dotted) a record must never hold a value at: those it keeps a
+    fingerprint for, and `service_settings.api_key` in any case."""
+    return tuple(sorted({API_KEY_PATH, *record.secret_fingerprints}))
+
+
+def holds_secret(body: Mapping[str, Any] | None, paths: tuple[str, ...]) -> str | None:
+    """The first of `paths` (dotted) the body holds a value at, or None. Compared dotted, so a
+    map key with a dot in it (a secret parameter's name) is matched too."""
+    if not body:
+        return None
+    wanted = set(paths)
+    found = [path for path in _dotted_paths(body, "") if path in wanted]
+    return min(found) if found else None
+
+
+def _dotted_paths(node: Mapping[str, Any], prefix: str) -> list[str]:
+    paths = []
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        paths.append(path)
+        if isinstance(value, Mapping):
+            paths.extend(_dotted_paths(value, path + "."))
+    return paths
+
+
+def pending_to_json(
+    pending: Pending, inference_id: str, paths: tuple[str, ...] = (API_KEY_PATH,)
+) -> dict[str, Any]:
+    """`{"action", "started_at", "previous"}`; refuses a previous body that carries a secret
+    at any of `paths` (dotted)."""
     previous = dict(pending.previous) if pending.previous is not None else None
-    settings = (previous or {}).get("service_settings")
-    if isinstance(settings, Mapping) and "api_key" in settings:
-        raise ValueError(f"the pending {pending.action} of {inference_id} holds an api_key")
+    if held := holds_secret(previous, paths):
+        raise ValueError(f"the pending {pending.action} of {inference_id} holds a secret at {held}")
     return {"action": pending.action, "started_at": pending.started_at, "previous": previous}
 
 

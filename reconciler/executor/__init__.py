@@ -27,7 +27,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.executor import steps
 from reconciler.executor.steps import ApplySettings, StepContext, StepFailed, remove_stray_probes
 from reconciler.model import Action, DesiredEndpoint, Plan, PlannedChange, Reason, StateRecord
-from reconciler.secrets import Secret, redact_text
+from reconciler.secrets import redact_text
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
@@ -139,7 +139,7 @@ class _Runner:
         progress: Progress,
     ) -> None:
         self.ctx, self.desired, self.limit, self.progress = ctx, desired, limit, progress
-        self.secrets = [d.api_key for d in desired.values() if isinstance(d.api_key, Secret)]
+        self.secrets = [s for d in desired.values() for s in d.resolved_secrets()]
 
     def settle_unexecuted(self, changes: Sequence[PlannedChange]) -> dict[int, EndpointOutcome]:
         """Blocked changes fail the apply (reported); no-ops are skipped (not reported)."""

@@ -44,11 +44,14 @@ from reconciler.defaults import (
     model_dimensions,
 )
 from reconciler.diff import (
+    UpdateRequest,
     compare,
     intent_digest,
     last_applied_spec,
     normalize_live,
     request_body,
+    secret_changes,
+    secret_label,
     update_body,
 )
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
@@ -66,9 +69,10 @@ from reconciler.model import (
     PlannedChange,
     Reason,
     StateRecord,
+    dotted,
 )
 from reconciler.planner import chunking_label
-from reconciler.secrets import Secret, fingerprint
+from reconciler.secrets import Secret, SecretPath, fingerprints
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
@@ -180,14 +184,14 @@ async def update(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoi
     plans that update when the user chose it: `key_rotation: update`)."""
     caps = await server_capabilities(ctx.client)
     request = update_body(change)
-    key = secret_of(desired) if request.include_api_key else None
+    sent = update_secrets(request, desired) if request.include_secrets else {}
     rotating = rotates_key(change)
     if rotating and not caps.update_validates:
         await prove(ctx, change, desired, refused=KEPT_OLD_KEY)
-    if request.body or key is not None:
+    if request.body or sent:
         try:
             await ctx.client.update_endpoint(
-                change.task_type, change.inference_id, request.body, api_key=key
+                change.task_type, change.inference_id, request.body, secrets=sent
             )
         except ApiError as error:
             if not rotating:
@@ -259,7 +263,7 @@ async def put_new(
         change.task_type,
         change.inference_id,
         body if body is not None else body_of(change, desired),
-        secret_of(desired),
+        secrets_of(desired),
         ctx.settings.put_timeout,
     )
 
@@ -311,7 +315,7 @@ async def prove(
             change.task_type,
             probe,
             body_of(change, desired),
-            secret_of(desired),
+            secrets_of(desired),
             ctx.settings.put_timeout,
         )
     except ApiError as error:
@@ -387,7 +391,7 @@ async def read_previous(ctx: StepContext, change: PlannedChange) -> Previous:
     (GET never shows a key, so after a rotation the old one is unknown). A failed read stops
     the replace before anything is deleted."""
     if rotates_key(change):
-        return Previous(None, "the api_key changed and the old one is not known")
+        return Previous(None, unknown_old_secrets(change.fields))
     try:
         live = await ctx.client.get_endpoint(live_task_type(change), change.inference_id)
     except NotFoundError:
@@ -431,14 +435,15 @@ async def recover(
 
 
 async def restore(ctx: StepContext, live: LiveEndpoint, desired: DesiredEndpoint) -> None:
-    """PUT the old endpoint's GET body back as it was, with the (unchanged) manifest key.
+    """PUT the old endpoint's GET body back as it was, with the (unchanged) manifest secrets,
+    each at its path.
 
     The body keeps the `dimensions` and `similarity` the server had filled in: 9.1+ needs both
     in the request once a semantic_text mapping uses the id (`MinimalServiceSettings`). A model that
     does not take `dimensions` (text-embedding-ada-002) refuses that upstream; the endpoint is
     then reported missing."""
     await ctx.client.put_endpoint_safely(
-        live.task_type, live.inference_id, live.body, secret_of(desired), ctx.settings.put_timeout
+        live.task_type, live.inference_id, live.body, secrets_of(desired), ctx.settings.put_timeout
     )
 
 
@@ -506,12 +511,12 @@ async def new_record(
     ctx: StepContext, change: PlannedChange, desired: DesiredEndpoint, live: LiveEndpoint | None
 ) -> StateRecord:
     """A record for an endpoint that had none: the old endpoint as the server holds it."""
-    key_fingerprint = await asyncio.to_thread(fingerprint, secret_of(desired), ctx.salt)
+    found = await secret_fingerprints(desired, ctx.salt)
     return StateRecord(
         inference_id=change.inference_id,
         task_type=live.task_type if live is not None else live_task_type(change),
         owner=ctx.settings.owner,
-        key_fingerprint=key_fingerprint,
+        secret_fingerprints=found,
         last_applied=last_applied_spec(desired, live) if live is not None else {},
         applied_at=ctx.now().isoformat(),
         commit=ctx.settings.commit,
@@ -525,11 +530,11 @@ async def marked_previous(
     """What the marker of an interrupted replace lets a failed create put back."""
     pending = original.pending if original is not None else None
     if original is None or pending is None or pending.previous is None:
-        why = "the interrupted replace kept no copy of it: its api_key changed, or it was gone"
+        why = "the interrupted replace kept no copy of it: its secrets changed, or it was gone"
         return Previous(None, why)
-    key_fingerprint = await asyncio.to_thread(fingerprint, secret_of(desired), ctx.salt)
-    if key_fingerprint != original.key_fingerprint:
-        return Previous(None, "the api_key changed and the old one is not known")
+    found = await secret_fingerprints(desired, ctx.salt)
+    if changed := secret_changes(found, original.secret_fingerprints):
+        return Previous(None, unknown_old_secrets(changed))
     return Previous(previous_endpoint(original.inference_id, pending.previous))
 
 
@@ -565,10 +570,11 @@ async def record(
     reset: ChunkingReset | None = None,
     failed: NotTaken | None = None,
 ) -> None:
-    """Write the state record: owner, key fingerprint, last-applied spec, time, commit, and what
-    the server did not take (`failed`). A chunking reset, this one's or one recorded before, is
-    kept while the server still shows it (a replace puts the chunking back and drops it)."""
-    key_fingerprint = await asyncio.to_thread(fingerprint, secret_of(desired), ctx.salt)
+    """Write the state record: owner, each secret's fingerprint, last-applied spec, time, commit,
+    and what the server did not take (`failed`). A chunking reset, this one's or one recorded
+    before, is kept while the server still shows it (a replace puts the chunking back and drops
+    it)."""
+    found = await secret_fingerprints(desired, ctx.salt)
     if reset is None:
         reset = standing_reset(await state_record(ctx, live.inference_id), live)
     await ctx.store.put(
@@ -576,7 +582,7 @@ async def record(
             inference_id=live.inference_id,
             task_type=live.task_type,
             owner=ctx.settings.owner,
-            key_fingerprint=key_fingerprint,
+            secret_fingerprints=found,
             last_applied=last_applied_spec(desired, live),
             applied_at=ctx.now().isoformat(),
             commit=ctx.settings.commit,
@@ -699,13 +705,26 @@ def live_task_type(change: PlannedChange) -> str:
 
 
 def rotates_key(change: PlannedChange) -> bool:
-    """Whether the change sets another api_key (the only sensitive field)."""
+    """Whether the change sets another secret at any path (secrets are the sensitive fields)."""
     return any(item.sensitive for item in change.fields)
 
 
+def unknown_old_secrets(fields: Iterable[FieldChange]) -> str:
+    """Why a configuration cannot be put back after a rotation: GET never shows a secret."""
+    names = list(dict.fromkeys(secret_label(item.path) for item in fields if item.sensitive))
+    one = len(names) == 1
+    return (
+        f"the {', '.join(names) or 'secrets'} changed and the old"
+        f" {'one is' if one else 'ones are'} not known"
+    )
+
+
 def labels(change: PlannedChange) -> str:
-    """The changed fields, the key shown only as changed."""
-    names = ("api_key (sensitive)" if item.sensitive else item.path for item in change.fields)
+    """The changed fields, each secret shown only as changed (`api_key (sensitive)`)."""
+    names = (
+        f"{secret_label(item.path)} (sensitive)" if item.sensitive else item.path
+        for item in change.fields
+    )
     return ", ".join(dict.fromkeys(names)) or "no field"
 
 
@@ -713,10 +732,30 @@ def body_of(change: PlannedChange, desired: DesiredEndpoint) -> Mapping[str, JSO
     return change.body if change.body is not None else request_body(desired)
 
 
-def secret_of(desired: DesiredEndpoint) -> Secret:
-    if not isinstance(desired.api_key, Secret):
-        raise StepFailed(f"the api_key of {desired.inference_id} is not resolved")
-    return desired.api_key
+def secrets_of(desired: DesiredEndpoint) -> dict[SecretPath, Secret]:
+    """Every secret of the endpoint by path, for the client to put in a body at its path."""
+    unresolved = [
+        dotted(p) for p, v in sorted(desired.secrets.items()) if not isinstance(v, Secret)
+    ]
+    if unresolved:
+        names = ", ".join(secret_label(path) for path in unresolved)
+        raise StepFailed(f"the {names} of {desired.inference_id} is not resolved")
+    return {path: value for path, value in desired.secrets.items() if isinstance(value, Secret)}
+
+
+def update_secrets(request: UpdateRequest, desired: DesiredEndpoint) -> dict[SecretPath, Secret]:
+    """The secrets an `_update` carries: all with service_settings, else the rotation groups
+    of the rotated paths (`UpdateRequest.secrets_to_send`)."""
+    every = secrets_of(desired)
+    service = str(desired.body.get("service", ""))
+    wanted = set(request.secrets_to_send(service, (dotted(path) for path in every)))
+    return {path: value for path, value in every.items() if dotted(path) in wanted}
+
+
+async def secret_fingerprints(desired: DesiredEndpoint, salt: str) -> dict[str, str]:
+    """The fingerprint of each of the endpoint's secrets, by dotted path (scrypt: off the
+    event loop)."""
+    return await asyncio.to_thread(fingerprints, secrets_of(desired), salt)
 
 
 def probe_id() -> str:

@@ -61,8 +61,9 @@ def _detail(change: dict[str, Any]) -> list[str]:
 
 def _diff_lines(field: dict[str, Any], note: str) -> list[str]:
     path = field["path"]
-    if field["sensitive"]:
-        return [f"! {path}: (sensitive) changed{note}"]
+    if field["sensitive"]:  # a secret: only whether it changed, never a value
+        verb = "removed" if field["op"] == "removed" else "changed"
+        return [f"! {path}: (sensitive) {verb}{note}"]
     before = f"- {path}: {format_value(field['before'], False)}{note}"
     after = f"+ {path}: {format_value(field['after'], field['computed'])}{note}"
     if field["op"] == "added":

@@ -95,11 +95,16 @@ def _change(change: dict[str, Any], paint: Any) -> list[str]:
     return lines
 
 
+def _secret_verb(field: dict[str, Any]) -> str:
+    """`changed`, or `removed` for a secret path the manifest no longer declares."""
+    return "removed" if field["op"] == "removed" else "changed"
+
+
 def _field(field: dict[str, Any], forced: set[str]) -> str:
     symbol = FIELD_SYMBOLS.get(field["op"], "~")
     path = field["path"]
-    if field["sensitive"]:
-        text = f"      {symbol} {path}: (sensitive) changed"
+    if field["sensitive"]:  # a secret: only whether it changed, never a value
+        text = f"      {symbol} {path}: (sensitive) {_secret_verb(field)}"
     elif field["op"] == "added":
         text = f"      {symbol} {path}: {format_value(field['after'], field['computed'])}"
     elif field["op"] == "removed":

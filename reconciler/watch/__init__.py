@@ -319,7 +319,12 @@ def _banner(command: WatchCommand, held: HeldLock, lease: Lease) -> str:
 def signatures(manifests: ManifestSet) -> dict[str, object]:
     """Per id, what the manifest asks for (not where it sits in the file)."""
     return {
-        d.inference_id: (d.task_type, d.body, str(d.api_key), d.options)
+        d.inference_id: (
+            d.task_type,
+            d.body,
+            sorted((p, str(r)) for p, r in d.secrets.items()),
+            d.options,
+        )
         for d in manifests.desired()
     }
 

@@ -169,7 +169,7 @@ def record(inference_id: str = "emb", **changes: Any) -> StateRecord:
         inference_id=inference_id,
         task_type="text_embedding",
         owner="reconciler",
-        key_fingerprint="scrypt:00ff",
+        secret_fingerprints={"service_settings.api_key": "scrypt:00ff"},
         last_applied={"service": "openai", "service_settings": {"model_id": "m", "dims": [1, 2]}},
         applied_at="2026-01-01T12:00:00Z",
         commit="abc123",
@@ -200,11 +200,12 @@ async def test_put_overwrites_and_delete_removes(
     store: StateStore, make_store: StoreFactory
 ) -> None:
     await store.put(record("a"))
-    await store.put(record("a", key_fingerprint="scrypt:new"))
+    await store.put(record("a", secret_fingerprints={"service_settings.api_key": "scrypt:new"}))
     await store.put(record("b"))
     await store.delete("b")
     await store.delete("never-there")
-    assert await make_store().read_all() == {"a": record("a", key_fingerprint="scrypt:new")}
+    fingerprints = {"service_settings.api_key": "scrypt:new"}
+    assert await make_store().read_all() == {"a": record("a", secret_fingerprints=fingerprints)}
 
 
 async def test_a_record_with_a_key_is_refused(store: StateStore, canary_key: str) -> None:
@@ -262,7 +263,8 @@ async def test_salt_is_created_once_and_shared(store: StateStore, make_store: St
 
 async def test_fingerprints_need_the_salt_not_the_key(store: StateStore, canary_key: str) -> None:
     salt = await store.salt()
-    await store.put(record(key_fingerprint=fingerprint(Secret(canary_key), salt)))
+    stored_fingerprint = fingerprint(Secret(canary_key), salt)
+    await store.put(record(secret_fingerprints={"service_settings.api_key": stored_fingerprint}))
     snapshot = await store.read()
     stored = snapshot.records["emb"].key_fingerprint
     assert stored == fingerprint(Secret(canary_key), snapshot.salt or "")

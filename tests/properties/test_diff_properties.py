@@ -158,13 +158,13 @@ def test_desired_matches_the_echo_with_state_recorded(case: Case) -> None:
 @given(cases())
 def test_apply_then_plan_is_a_no_op(case: Case) -> None:
     live = echo(case)
-    record = StateRecord(
-        "ep", live.task_type, "reconciler", "fp", last_applied_spec(desired(case), live), "t0"
-    )
+    fingerprints = {"service_settings.api_key": "fp"}
+    last = last_applied_spec(desired(case), live)
+    record = StateRecord("ep", live.task_type, "reconciler", fingerprints, last, "t0")
     version = "{}.{}.0".format(*case.release)
     common: dict[str, Any] = {
         "desired": [desired(case)],
-        "desired_fingerprints": {"ep": "fp"},
+        "desired_fingerprints": {"ep": fingerprints},
         "live": [live],
         "capabilities": capabilities(version),
         "in_use": {},

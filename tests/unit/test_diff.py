@@ -424,14 +424,18 @@ def test_update_body_for_task_settings_needs_no_key() -> None:
     )
     request = update_body(update_change(fields, spec))
     assert request.body == {"task_settings": {"user": "a", "headers": {"X": "1", "Y": "2"}}}
-    assert not request.include_api_key
+    assert not request.include_secrets
+    assert request.secrets_to_send("openai", ["service_settings.api_key"]) == ()
 
 
 def test_update_body_for_a_key_rotation_is_a_marker() -> None:
     request = update_body(
         update_change((FieldChange("service_settings.api_key", sensitive=True),), {})
     )
-    assert request.body == {} and request.include_api_key
+    assert request.body == {} and request.include_secrets
+    assert request.secrets_to_send("openai", ["service_settings.api_key"]) == (
+        "service_settings.api_key",
+    )
 
 
 def test_update_body_with_service_settings_always_carries_the_key() -> None:
@@ -441,7 +445,9 @@ def test_update_body_with_service_settings_always_carries_the_key() -> None:
     fields = (FieldChange("service_settings.rate_limit.requests_per_minute", 3000, 9),)
     request = update_body(update_change(fields, spec))
     assert request.body == {"service_settings": {"rate_limit": {"requests_per_minute": 9}}}
-    assert request.include_api_key
+    assert request.include_secrets
+    declared = ["service_settings.access_key", "service_settings.secret_key"]
+    assert request.secrets_to_send("amazonbedrock", declared) == tuple(declared)
 
 
 def test_update_body_sends_chunking_whole() -> None:

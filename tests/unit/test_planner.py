@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from reconciler.defaults import capabilities
-from reconciler.diff import last_applied_spec
+from reconciler.diff import API_KEY_PATH, last_applied_spec
 from reconciler.model import (
     PROBE_PREFIX,
     Action,
@@ -64,7 +64,12 @@ def record(
     item: DesiredEndpoint, server: LiveEndpoint, owner: str = "reconciler", fp: str = "fp-1"
 ) -> StateRecord:
     return StateRecord(
-        item.inference_id, server.task_type, owner, fp, last_applied_spec(item, server), "t0"
+        item.inference_id,
+        server.task_type,
+        owner,
+        {API_KEY_PATH: fp},
+        last_applied_spec(item, server),
+        "t0",
     )
 
 
@@ -74,13 +79,13 @@ def run(
     state: list[StateRecord],
     *,
     version: str = "8.18.0",
-    fingerprints: dict[str, str] | None = None,
+    fingerprints: dict[str, Any] | None = None,
     in_use: dict[str, InUse] | None = None,
     **options: Any,
 ) -> Plan:
     return plan(
         desired=wanted,
-        desired_fingerprints=fingerprints or {item.inference_id: "fp-1" for item in wanted},
+        desired_fingerprints=per_path(fingerprints or {i.inference_id: "fp-1" for i in wanted}),
         live=found,
         state=state,
         capabilities=capabilities(version),
@@ -88,6 +93,14 @@ def run(
         options=PlanOptions(**options),
         created_at="2026-01-01T00:00:00Z",
     )
+
+
+def per_path(fingerprints: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """`{id: "fp"}` (the api_key's fingerprint, the one secret of openai) or `{id: {path: fp}}`."""
+    return {
+        id_: {API_KEY_PATH: value} if isinstance(value, str) else value
+        for id_, value in fingerprints.items()
+    }
 
 
 def only(result: Plan) -> PlannedChange:

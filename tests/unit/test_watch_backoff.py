@@ -136,7 +136,9 @@ def _change(inference_id: str, code: Reason) -> PlannedChange:
 
 def _record(inference_id: str, count: int, at: datetime) -> StateRecord:
     failed = NotTaken("d", count, "cause", at.isoformat())
-    return StateRecord(inference_id, "completion", "reconciler", "fp", {}, "t", not_taken=failed)
+    fingerprints = {"service_settings.api_key": "fp"}
+    owner = "reconciler"
+    return StateRecord(inference_id, "completion", owner, fingerprints, {}, "t", not_taken=failed)
 
 
 def test_only_changes_named_not_taken_are_held_and_per_endpoint() -> None:
