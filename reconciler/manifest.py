@@ -348,14 +348,22 @@ def desired_endpoint(document: Document) -> DesiredEndpoint:
 
 def unmanaged_service(document: Document) -> None:
     """Refuse a document whose service `plan`/`apply` do not manage yet, located at `service`."""
+    message = unmanaged_message(document)
+    if message:
+        raise UsageError(message)
+
+
+def unmanaged_message(document: Document) -> str | None:
+    """`file:line:col: service `X` is validated but not yet managed by plan/apply ...` for a
+    document of a service `plan`/`apply` do not manage yet, else None."""
     data = document.data
     service = data.get("service") if isinstance(data, dict) else None
     descriptor = registry.get(service)
     if descriptor is None or descriptor.managed:
-        return
+        return None
     where = document.source_map.locate(("service",))
     managed = ", ".join(f"`{name}`" for name in registry.MANAGED)
-    raise UsageError(
+    return (
         f"{where}: service `{service}` is validated but not yet managed by plan/apply "
         f"(managed: {managed}); `reconcile validate` accepts it, plan and apply do not yet"
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from reconciler.checks import check_documents
 from reconciler.defaults import capabilities
 from reconciler.errors import NotFoundError, UsageError
-from reconciler.manifest import Document, desired_endpoint, parse
+from reconciler.manifest import Document, desired_endpoint, parse, unmanaged_message
 from reconciler.model import DesiredEndpoint, Diagnostic, InUse, LiveEndpoint, Location, Plan
 from reconciler.planner import PlanOptions, needs_in_use, plan
 from reconciler.secrets import Secret, fingerprints, resolve
@@ -46,7 +46,16 @@ class ManifestSet:
 
     def desired(self) -> list[DesiredEndpoint]:
         """The endpoints declared; only meaningful when the set is valid."""
+        self.require_managed()
         return [desired_endpoint(document) for document in self.documents]
+
+    def require_managed(self) -> None:
+        """A UsageError naming, at file:line:column, every document whose service `plan` and
+        `apply` do not manage yet (validate accepts every service; see the registry)."""
+        found = [message for message in map(unmanaged_message, self.documents) if message]
+        if found:
+            lines = "\n".join(f"  {message}" for message in found)
+            raise UsageError(f"services validated but not yet managed by plan/apply:\n{lines}")
 
 
 def load_manifests(paths: Sequence[str], *, allow_empty: bool = True) -> ManifestSet:
@@ -223,6 +232,7 @@ async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequ
     """Plan (or take the saved plan), execute it under the state lock, then smoke-test."""
     from reconciler.executor import execute, remove_stray_probes
 
+    manifests.require_managed()  # before the lock: nothing is sent for such a set
     async with ports.store.lock(command="apply", timeout=request.lock_timeout):
         planned = await compute_plan(manifests, ports, request.options)
         # the probes on the server now, even with a saved plan: these are the ones removed

@@ -390,13 +390,16 @@ def _drop_implied(errors: list[ValidationError]) -> list[ValidationError]:
     """Drop a field's Java-type range error when a stricter rule at the same path also failed.
 
     `max_chunk_size: 3000000000` under `sentence` breaks both `≤ 2147483647` (the field) and
-    `20–300` (the strategy); the second says all there is to say.
+    `20–300` (the strategy); the second says all there is to say. Likewise an `enum` error
+    where the value is not even of the field's type (`num_threads: "1"`).
     """
     paths = [tuple(e.absolute_path) for e in errors]
+    mistyped = {path for e, path in zip(errors, paths, strict=True) if e.validator == "type"}
     return [
         e
         for e, path in zip(errors, paths, strict=True)
         if not (_is_type_bound(e) and paths.count(path) > 1)
+        and not (e.validator == "enum" and path in mistyped)  # "expected an integer" says it
     ]
 
 

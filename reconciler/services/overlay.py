@@ -238,7 +238,16 @@ PATCHES: tuple[Patch, ...] = (
         enum_by_task={
             "text_embedding": ("amazontitan", "cohere"),
             "completion": ("amazontitan", "anthropic", "ai21labs", "cohere", "meta", "mistral"),
-            "chat_completion": ("anthropic", "ai21labs", "cohere", "meta", "mistral"),
+            # the doc leaves amazontitan out of chat_completion; upstream's own chat example
+            # uses it (PutAmazonBedrockRequestExample3), so it is accepted
+            "chat_completion": (
+                "amazontitan",
+                "anthropic",
+                "ai21labs",
+                "cohere",
+                "meta",
+                "mistral",
+            ),
         },
         hint="Elasticsearch accepts any case and answers in upper case; write it in lower case.",
     ),
@@ -581,18 +590,17 @@ RULES: tuple[Rule, ...] = (
         f"{PUT}_types/CommonTypes.ts (CustomTaskSettings.parameters); elastic/elasticsearch "
         "PR #153309",
     ),
-    *(
-        Rule(
-            "amazon_sagemaker",
-            "required",
-            (f"service_settings.{key}",),
-            f"`{key}` is required when `api` is `elastic` for text_embedding",
-            f'{PUT}_types/CommonTypes.ts (AmazonSageMakerServiceSettings.{key}: "Required '
-            'when `api` is `elastic` and task type is `text_embedding`")',
-            task_types=("text_embedding",),
-            when=("service_settings.api", ("elastic",)),
-        )
-        for key in ("similarity", "element_type")
+    # `similarity` carries the same sentence, but upstream's own example leaves it out
+    # (PutAmazonSageMakerRequestExample1): only `element_type` is enforced
+    Rule(
+        "amazon_sagemaker",
+        "required",
+        ("service_settings.element_type",),
+        "`element_type` is required when `api` is `elastic` for text_embedding",
+        f'{PUT}_types/CommonTypes.ts (AmazonSageMakerServiceSettings.element_type: "Required '
+        'when `api` is `elastic` and task type is `text_embedding`")',
+        task_types=("text_embedding",),
+        when=("service_settings.api", ("elastic",)),
     ),
 )
 

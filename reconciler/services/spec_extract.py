@@ -620,6 +620,49 @@ def _shared_classes(branches: Sequence[Branch], needed: Iterable[str]) -> dict[s
     return dict(sorted(out.items()))
 
 
+EXAMPLE_HEADER = """\
+# Copied from {repository}@{commit}
+#   {path}
+# Copyright Elasticsearch B.V., licensed under the Apache License, Version 2.0
+# (http://www.apache.org/licenses/LICENSE-2.0). Unmodified below this header.
+"""
+
+
+def example_copies(root: Path, branch: str | None = None) -> dict[str, str]:
+    """Upstream's request examples of every service (`put_*/examples/request/*.yaml` of the
+    newest branch), as `<service>/<file>` → text with a header naming the source and licence."""
+    commits = read_commits(root)
+    name, commit, _ = next((row for row in commits if row[0] == branch), commits[-1])
+    base = root / name
+    decls: dict[str, Decl] = {}
+    for path in sorted((base / TYPES_DIR).glob("*.ts")):
+        decls.update(read_declarations(path.read_text(encoding="utf-8"), path.name))
+    copies: dict[str, str] = {}
+    for request_file in sorted((base / INFERENCE).glob("put_*/Put*Request.ts")):
+        request = read_request(request_file.read_text(encoding="utf-8"), request_file.name)
+        service_enum = decls.get(request.body["service"].type) if request else None
+        if service_enum is None or len(service_enum.members) != 1:
+            continue
+        service = service_enum.members[0].name
+        for example in sorted(request_file.parent.glob("examples/request/*.yaml")):
+            rel = example.relative_to(base).as_posix()
+            header = EXAMPLE_HEADER.format(repository=REPOSITORY, commit=commit, path=rel)
+            copies[f"{service}/{example.name}"] = header + example.read_text(encoding="utf-8")
+    return copies
+
+
+def write_examples(root: Path, out: Path) -> list[str]:
+    """Write `example_copies` under `out`; return the names written."""
+    written = []
+    for name, text in example_copies(root).items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            written.append(name)
+    return written
+
+
 def render(table: Mapping[str, Any]) -> str:
     return json.dumps(table, indent=1, ensure_ascii=False) + "\n"
 
@@ -631,7 +674,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("root", type=Path, help="folder of specification copies with COMMITS")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 if stale")
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        default=None,
+        help="also copy upstream's request examples here (tests/data/spec_examples)",
+    )
     args = parser.parse_args(argv)
+    if args.examples is not None and not args.check:
+        for name in write_examples(args.root, args.examples):
+            print(f"wrote {args.examples / name}")
     text = render(extract(args.root))
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""

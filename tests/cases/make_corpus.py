@@ -187,7 +187,7 @@ CASES: dict[str, tuple[str | bytes, int, str, str]] = {
     "27-inference-id-reserved-all": (emb(id="_all"), 1, "$.inference_id", "_all"),
     "28-unsupported-task-type": (emb(task="rerank"), 2, "$.task_type", "text_embedding"),
     "29-unsupported-service": (
-        emb().replace("service: openai", "service: cohere"),
+        emb().replace("service: openai", "service: open-ai"),
         3,
         "$.service",
         "openai",
@@ -335,6 +335,275 @@ CASES: dict[str, tuple[str | bytes, int, str, str]] = {
         "0xfffffffffffffffff",
     ),
 }
+
+
+# --- every fully supported service: a missing required field, a wrong type, a literal secret
+# (the services without a secret: a cross-field rule instead), and one rule of its own (63-)
+
+
+def line_of(text: str, marker: str) -> int:
+    """The 1-based line of the first line of `text` that starts with `marker`."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith(marker))
+
+
+def service_doc(service: str, task: str, settings: str, extra: str = "") -> str:
+    return (
+        f"inference_id: case\ntask_type: {task}\nservice: {service}\nservice_settings:\n"
+        + settings
+        + extra
+    )
+
+
+ES_SPARSE = "  model_id: .elser_model_2\n  num_threads: 1\n  num_allocations: 1\n"
+ELSER = "  num_threads: 1\n  num_allocations: 1\n"
+EIS = "  model_id: elser_model_2\n"
+AZURE = (
+    "  api_key: ${AZURE_OPENAI_API_KEY}\n  resource_name: res\n  deployment_id: dep\n"
+    '  api_version: "2024-10-21"\n'
+)
+COHERE = "  api_key: ${COHERE_API_KEY}\n  model_id: rerank-v3.5\n"
+BEDROCK = (
+    "  access_key: ${AWS_ACCESS_KEY_ID}\n  secret_key: ${AWS_SECRET_ACCESS_KEY}\n"
+    "  region: us-east-1\n  provider: amazontitan\n  model: amazon.titan-embed-text-v2:0\n"
+)
+VERTEX = (
+    "  service_account_json: ${GOOGLE_SERVICE_ACCOUNT_JSON}\n  model_id: text-embedding-005\n"
+    "  location: us-central1\n  project_id: proj\n"
+)
+SA_JSON = '{"type": "service_account", "private_key": "LITERALPRIVATEKEY0123456789"}'
+
+
+def located(text: str, marker: str, path: str, fragment: str) -> tuple[str, int, str, str]:
+    return (text, line_of(text, marker), path, fragment)
+
+
+SERVICE_CASES: dict[str, tuple[str | bytes, int, str, str]] = {
+    # elasticsearch (no secret)
+    "63-elasticsearch-missing-num-threads": located(
+        service_doc(
+            "elasticsearch", "sparse_embedding", ES_SPARSE.replace("  num_threads: 1\n", "")
+        ),
+        "service_settings:",
+        "$.service_settings",
+        "`num_threads` is required",
+    ),
+    "64-elasticsearch-num-threads-wrong-type": located(
+        service_doc("elasticsearch", "sparse_embedding", ES_SPARSE.replace("1\n", '"1"\n', 1)),
+        "  num_threads:",
+        "$.service_settings.num_threads",
+        "got a string",
+    ),
+    "65-elasticsearch-allocations-and-adaptive": located(
+        service_doc(
+            "elasticsearch",
+            "sparse_embedding",
+            ES_SPARSE + "  adaptive_allocations:\n    enabled: true\n",
+        ),
+        "  adaptive_allocations:",
+        "$.service_settings.adaptive_allocations",
+        "not both",
+    ),
+    "66-elasticsearch-num-threads-not-a-power-of-two": located(
+        service_doc(
+            "elasticsearch", "rerank", ES_SPARSE.replace("num_threads: 1", "num_threads: 3")
+        ),
+        "  num_threads:",
+        "$.service_settings.num_threads",
+        "`32`",
+    ),
+    # elser (the deprecated alias)
+    "67-elser-missing-num-threads": located(
+        service_doc("elser", "sparse_embedding", ELSER.replace("  num_threads: 1\n", "")),
+        "service_settings:",
+        "$.service_settings",
+        "`num_threads`",
+    ),
+    "68-elser-num-allocations-wrong-type": located(
+        service_doc(
+            "elser", "sparse_embedding", ELSER.replace("num_allocations: 1", "num_allocations: 1.5")
+        ),
+        "  num_allocations:",
+        "$.service_settings.num_allocations",
+        "integer",
+    ),
+    "69-elser-neither-allocation-setting": located(
+        service_doc("elser", "sparse_embedding", "  num_threads: 1\n"),
+        "service_settings:",
+        "$.service_settings",
+        "`num_allocations` or `adaptive_allocations`",
+    ),
+    # elastic (EIS; no secret)
+    "70-elastic-missing-model-id": located(
+        service_doc("elastic", "sparse_embedding", "  rate_limit:\n    requests_per_minute: 100\n"),
+        "service_settings:",
+        "$.service_settings",
+        "`model_id`",
+    ),
+    "71-elastic-rate-limit-wrong-type": located(
+        service_doc(
+            "elastic", "chat_completion", EIS + "  rate_limit:\n    requests_per_minute: many\n"
+        ),
+        "    requests_per_minute:",
+        "$.service_settings.rate_limit.requests_per_minute",
+        "integer",
+    ),
+    "72-elastic-has-no-api-key": located(
+        service_doc("elastic", "sparse_embedding", EIS + "  api_key: ${EIS_KEY}\n"),
+        "  api_key:",
+        "$.service_settings.api_key",
+        "unknown key `api_key`",
+    ),
+    # azureopenai
+    "73-azureopenai-missing-resource-name": located(
+        service_doc("azureopenai", "text_embedding", AZURE.replace("  resource_name: res\n", "")),
+        "service_settings:",
+        "$.service_settings",
+        "`resource_name`",
+    ),
+    "74-azureopenai-api-version-wrong-type": located(
+        service_doc("azureopenai", "completion", AZURE.replace('"2024-10-21"', "2024")),
+        "  api_version:",
+        "$.service_settings.api_version",
+        "expected a string",
+    ),
+    "75-azureopenai-literal-entra-id": located(
+        service_doc(
+            "azureopenai",
+            "text_embedding",
+            AZURE.replace(
+                "  api_key: ${AZURE_OPENAI_API_KEY}\n", "  entra_id: LITERALENTRATOKEN0123456789\n"
+            ),
+        ),
+        "  entra_id:",
+        "$.service_settings.entra_id",
+        "${VAR}",
+    ),
+    "76-azureopenai-api-key-and-entra-id": located(
+        service_doc("azureopenai", "text_embedding", AZURE + "  entra_id: ${AZURE_ENTRA_ID}\n"),
+        "  entra_id:",
+        "$.service_settings.entra_id",
+        "only one of",
+    ),
+    # cohere
+    "77-cohere-missing-model-id": located(
+        service_doc("cohere", "rerank", COHERE.replace("  model_id: rerank-v3.5\n", "")),
+        "service_settings:",
+        "$.service_settings",
+        "`model_id`",
+    ),
+    "78-cohere-top-n-wrong-type": located(
+        service_doc("cohere", "rerank", COHERE, "task_settings:\n  top_n: ten\n"),
+        "  top_n:",
+        "$.task_settings.top_n",
+        "integer",
+    ),
+    "79-cohere-literal-api-key": located(
+        service_doc(
+            "cohere", "rerank", COHERE.replace("${COHERE_API_KEY}", "LITERALCOHEREKEY0123456789")
+        ),
+        "  api_key:",
+        "$.service_settings.api_key",
+        "${VAR}",
+    ),
+    "80-cohere-embedding-type-on-rerank": located(
+        service_doc("cohere", "rerank", COHERE + "  embedding_type: byte\n"),
+        "  embedding_type:",
+        "$.service_settings.embedding_type",
+        "text_embedding",
+    ),
+    # amazonbedrock
+    "81-amazonbedrock-missing-provider": located(
+        service_doc(
+            "amazonbedrock", "text_embedding", BEDROCK.replace("  provider: amazontitan\n", "")
+        ),
+        "service_settings:",
+        "$.service_settings",
+        "`provider`",
+    ),
+    "82-amazonbedrock-region-wrong-type": located(
+        service_doc(
+            "amazonbedrock",
+            "text_embedding",
+            BEDROCK.replace("region: us-east-1", "region: [us-east-1]"),
+        ),
+        "  region:",
+        "$.service_settings.region",
+        "expected a string",
+    ),
+    "83-amazonbedrock-literal-secret-key": located(
+        service_doc(
+            "amazonbedrock",
+            "text_embedding",
+            BEDROCK.replace("${AWS_SECRET_ACCESS_KEY}", "LITERALAWSSECRET0123456789abcdef"),
+        ),
+        "  secret_key:",
+        "$.service_settings.secret_key",
+        "${VAR}",
+    ),
+    "84-amazonbedrock-provider-for-another-task": located(
+        service_doc(
+            "amazonbedrock",
+            "text_embedding",
+            BEDROCK.replace("provider: amazontitan", "provider: anthropic"),
+        ),
+        "  provider:",
+        "$.service_settings.provider",
+        "`amazontitan`",
+    ),
+    # googlevertexai
+    "85-googlevertexai-missing-project-id": located(
+        service_doc("googlevertexai", "text_embedding", VERTEX.replace("  project_id: proj\n", "")),
+        "service_settings:",
+        "$.service_settings",
+        "`project_id`",
+    ),
+    "86-googlevertexai-dimensions-wrong-type": located(
+        service_doc("googlevertexai", "text_embedding", VERTEX + '  dimensions: "256"\n'),
+        "  dimensions:",
+        "$.service_settings.dimensions",
+        "integer",
+    ),
+    "87-googlevertexai-literal-service-account-json": located(
+        service_doc(
+            "googlevertexai",
+            "text_embedding",
+            VERTEX.replace("${GOOGLE_SERVICE_ACCOUNT_JSON}", "'" + SA_JSON + "'"),
+        ),
+        "  service_account_json:",
+        "$.service_settings.service_account_json",
+        "${VAR}",
+    ),
+    "88-googlevertexai-url-without-garden-provider": located(
+        service_doc("googlevertexai", "completion", VERTEX + "  url: https://example.com/x\n"),
+        "  url:",
+        "$.service_settings.url",
+        "remove it",
+    ),
+    # custom (generic tier): a map of secrets
+    "89-custom-literal-secret-parameter": located(
+        service_doc(
+            "custom",
+            "text_embedding",
+            "  secret_parameters:\n    api_key: LITERALCUSTOMKEY0123456789\n"
+            "  request: '{\"input\": ${input}}'\n"
+            "  response:\n    json_parser:\n      text_embeddings: $.data[*].embedding[*]\n",
+        ),
+        "    api_key:",
+        "$.service_settings.secret_parameters.api_key",
+        "${VAR}",
+    ),
+}
+CASES.update(SERVICE_CASES)
+
+LITERAL_CASES = {
+    "01-literal-api-key": "LITERALKEY",
+    "75-azureopenai-literal-entra-id": "LITERALENTRATOKEN",
+    "79-cohere-literal-api-key": "LITERALCOHEREKEY",
+    "83-amazonbedrock-literal-secret-key": "LITERALAWSSECRET",
+    "87-googlevertexai-literal-service-account-json": "LITERALPRIVATEKEY",
+    "89-custom-literal-secret-parameter": "LITERALCUSTOMKEY",
+}
+"""The cases holding a literal secret, and a fragment of it that must never be printed."""
 
 
 def main() -> None:

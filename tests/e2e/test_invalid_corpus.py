@@ -56,12 +56,50 @@ def test_text_output_names_file_line_and_path(
     assert "FAILED" in out.splitlines()[-1]
 
 
-def test_a_literal_key_is_reported_without_being_echoed(capsys: pytest.CaptureFixture[str]) -> None:
-    folder = CORPUS / "01-literal-api-key"
+LITERAL_CASES = {
+    "01-literal-api-key": "LITERALKEY",
+    "75-azureopenai-literal-entra-id": "LITERALENTRATOKEN",
+    "79-cohere-literal-api-key": "LITERALCOHEREKEY",
+    "83-amazonbedrock-literal-secret-key": "LITERALAWSSECRET",
+    "87-googlevertexai-literal-service-account-json": "LITERALPRIVATEKEY",
+    "89-custom-literal-secret-parameter": "LITERALCUSTOMKEY",
+}
+"""The cases holding a literal secret (tests/cases/make_corpus.py), and a piece of it."""
+
+FULL_SERVICES = (
+    "openai",
+    "elasticsearch",
+    "elser",
+    "elastic",
+    "azureopenai",
+    "cohere",
+    "amazonbedrock",
+    "googlevertexai",
+)
+
+
+@pytest.mark.parametrize("case", sorted(LITERAL_CASES))
+def test_a_literal_secret_is_reported_without_being_echoed(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = CORPUS / case
+    assert LITERAL_CASES[case] in (folder / "manifest.yaml").read_text()
     for output_format in ("text", "json", "github"):
         assert run(["validate", "--format", output_format, str(folder)]) == 1
         out = capsys.readouterr()
-        assert "LITERALKEY" not in out.out + out.err
+        assert LITERAL_CASES[case] not in out.out + out.err
+
+
+@pytest.mark.parametrize("service", FULL_SERVICES)
+def test_every_fully_supported_service_has_three_cases(service: str) -> None:
+    # a missing required field, a wrong type, and a literal secret (or, for the services
+    # without a secret, a rule of their own); openai's are 01-02 and 05
+    names = [c for c in CASES if f"-{service}-" in f"-{c.split('-', 1)[1]}"]
+    if service == "openai":
+        names = ["01-literal-api-key", "02-missing-api-key", "05-dimensions-not-integer"]
+    elif service == "elasticsearch":
+        names = [c for c in names if "-elasticsearch-" in f"-{c.split('-', 1)[1]}"]
+    assert len(names) >= 3, names
 
 
 def test_github_format_emits_one_annotation_per_problem(capsys: pytest.CaptureFixture[str]) -> None:
