@@ -517,7 +517,7 @@ RULES: tuple[Rule, ...] = (
             ("service_settings.num_allocations", "service_settings.adaptive_allocations"),
             "give `num_allocations` or `adaptive_allocations`",
             ALLOCATIONS,
-            unless=("service_settings.deployment_id",),
+            unless=("service_settings.deployment_id",) if name == "elasticsearch" else (),
         )
         for name in ("elasticsearch", "elser")
     ),
