@@ -1,7 +1,8 @@
 """The core value types every stage passes along: locations, diagnostics, endpoints, plans.
 
 Frozen dataclasses and enums only; no I/O. Request bodies are plain JSON-like dicts that
-never hold an API key: the key travels beside them as a `Secret` (see `secrets.py`).
+never hold a secret: secrets travel beside them, by path (`DesiredEndpoint.secrets`), as
+`Secret`s (see `secrets.py`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The named normalizers: turn a desired body and a live body into one canonical form.
 
-The canonical form is a plain dict without `api_key`:
+The canonical form is a plain dict without secrets (`api_key`; the others never reach it:
+`DesiredEndpoint` keeps them apart, and GET never shows one):
 `{"task_type", "service", "service_settings", "task_settings"?, "chunking_settings"?}`.
 Both sides go through the same steps over a private copy. For the desired side the `fill_*`
 steps add what the server would fill in on that release (`defaults.py`); for the live side
