@@ -795,7 +795,6 @@ INVALID: list[Case] = [
         "schema.service",
         "unknown service 'nope'; supported: ai21, alibabacloud-ai-search,",
     ),
-
     (
         "service upper case",
         make(service="OpenAI"),
