@@ -481,3 +481,72 @@ def test_a_canary_in_a_second_secret_path_appears_in_no_plan_and_no_saved_plan()
     for text in texts:
         assert CANARY not in text and KEY not in text
         assert "sk-second" not in text
+
+
+# --- resolution ---------------------------------------------------------------------------------
+
+
+def desired_with_every_secret(document: Any) -> DesiredEndpoint:
+    """`manifest.desired_endpoint` with the one-line change that passes every declared secret
+    path (the registry's), without the refusal of services plan/apply do not manage yet."""
+    from reconciler.manifest import options_of
+    from reconciler.services import registry
+
+    data = document.data
+    body = {k: v for k, v in data.items() if k not in ("inference_id", "task_type", "reconcile")}
+    return DesiredEndpoint(
+        inference_id=data["inference_id"],
+        task_type=data["task_type"],
+        body=body,
+        secrets=secret_references(
+            data, (s.parts for s in registry.SERVICES[data["service"]].secrets)
+        ),
+        options=options_of(data),
+        origin=document.source_map.locate(("inference_id",)),
+    )
+
+
+BEDROCK = """inference_id: bedrock
+task_type: text_embedding
+service: amazonbedrock
+service_settings:
+  region: us-east-1
+  provider: amazontitan
+  model: amazon.titan-embed-text-v2:0
+  access_key: ${AWS_ACCESS}
+  secret_key: ${AWS_SECRET}
+"""
+
+
+def test_every_missing_variable_of_every_secret_path_is_named_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler import pipeline
+    from reconciler.errors import UsageError
+
+    (tmp_path / "bedrock.yaml").write_text(BEDROCK)
+    monkeypatch.setattr(pipeline, "desired_endpoint", desired_with_every_secret)
+    monkeypatch.setattr(pipeline, "unmanaged_message", lambda document: None)
+    manifests = pipeline.load_manifests([str(tmp_path)])
+    with pytest.raises(UsageError) as raised:
+        pipeline.resolve_keys(manifests, {})
+    where = tmp_path / "bedrock.yaml"
+    assert str(raised.value).splitlines()[1:] == [
+        f"  {where}:8:15: environment variable AWS_ACCESS is not set or empty",
+        f"  {where}:9:15: environment variable AWS_SECRET is not set or empty",
+    ]
+    with pytest.raises(UsageError, match="AWS_SECRET is not set") as raised:
+        pipeline.resolve_keys(manifests, {"AWS_ACCESS": "AKIA-0000"})
+    assert "AWS_ACCESS" not in str(raised.value)
+    env = {"AWS_ACCESS": "AKIA-0000", "AWS_SECRET": CANARY}
+    (item,) = pipeline.resolve_keys(manifests, env)
+    assert item.secrets == {
+        ("service_settings", "access_key"): Secret("AKIA-0000"),
+        ("service_settings", "secret_key"): Secret(CANARY),
+    }
+    assert item.body["service_settings"] == {
+        "region": "us-east-1",
+        "provider": "amazontitan",
+        "model": "amazon.titan-embed-text-v2:0",
+    }
+    assert CANARY not in repr(item)
