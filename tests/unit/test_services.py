@@ -76,6 +76,12 @@ def test_task_types_and_first_branch_are_the_spec_s(service: str) -> None:
     assert dict(registry.SERVICES[service].task_types) == build.spec_task_types(service)
 
 
+@pytest.mark.parametrize("service", [s for s in registry.NAMES if s not in ("openai", "elastic")])
+def test_first_release_is_the_spec_s_availability(service: str) -> None:
+    stack_since = FACTS["services"][service]["stack_since"]
+    assert registry.SERVICES[service].since == stack_since.rsplit(".", 1)[0]
+
+
 def test_openai_keeps_its_task_types_and_releases() -> None:
     # the spec also lists `embedding` for openai (main); the openai schema stays the table's
     openai = registry.SERVICES["openai"]
