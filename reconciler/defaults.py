@@ -250,22 +250,23 @@ dimensions, similarity): a re-create that changes one of them is refused where
 `mapping_compatibility_check` holds
 (`TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`)."""
 
-ROTATION_GROUPS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = MappingProxyType(
-    {
-        "openai": (("service_settings.api_key",),),
-        "amazonbedrock": (("service_settings.access_key", "service_settings.secret_key"),),
-        "amazon_sagemaker": (("service_settings.access_key", "service_settings.secret_key"),),
-        "azureopenai": (
-            (
-                "service_settings.api_key",
-                "service_settings.entra_id",
-                "service_settings.client_secret",
-            ),
-        ),
-        "googlevertexai": (("service_settings.service_account_json",),),
-        "custom": (("service_settings.secret_parameters.*",),),
-    }
-)
+def _rotation_groups() -> Mapping[str, tuple[tuple[str, ...], ...]]:
+    """The groups of the service registry's secret fields: fields that share a `group` rotate
+    together; any other field is a group of its own; a map-valued field is one group of all
+    its keys (`path.*`)."""
+    from reconciler.services.registry import SERVICES
+
+    table: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for name, service in SERVICES.items():
+        groups: dict[str, list[str]] = {}
+        for field in service.secrets:
+            path = f"{field.path}.*" if field.kind == "map" else field.path
+            groups.setdefault(field.group or field.path, []).append(path)
+        table[name] = tuple(tuple(paths) for paths in groups.values())
+    return MappingProxyType(table)
+
+
+ROTATION_GROUPS: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = _rotation_groups()
 """Per service, the secret paths (dotted; a last step `*` is every key of the map there) an
 `_update` must carry together: when one of a group rotates, all of the group are sent, changed
 or not. The server rebuilds an endpoint's secret settings from the update's service_settings
@@ -274,11 +275,8 @@ or not. The server rebuilds an endpoint's secret settings from the update's serv
 both AWS keys, exactly one of api_key/entra_id, the whole secret_parameters map), so each of
 these services is one group; a service missing here is taken to be one group of all its
 secrets, the side that cannot lose one. Only a service whose `newSecretSettings` merges
-(`ocigenai`) could be split.
-
-TODO: read from the service registry (`reconciler/services/registry.py`: `SecretField.group`,
-`aws`, `azure-auth`; a `map` secret is one group), next to each service's declared secret
-paths, and drop this table; `rotated_together` is its only reader."""
+(`ocigenai`) could be split. Derived from the service registry (`SecretField.group`), the one
+home of each service's secret paths and groups."""
 
 
 def rotated_together(

@@ -29,7 +29,7 @@ import yaml
 from reconciler.errors import UsageError
 from reconciler.model import JSON, DesiredEndpoint, Diagnostic, KeyRotation, Location, Options
 from reconciler.schema_compile import LONG_MAX, LONG_MIN, WideInt
-from reconciler.secrets import SecretRef, parse_reference
+from reconciler.secrets import secret_references
 from reconciler.services import registry
 from reconciler.sources import SourceFile
 
@@ -333,14 +333,12 @@ def desired_endpoint(document: Document) -> DesiredEndpoint:
     data: dict[str, Any] = document.data  # type: ignore[assignment]
     unmanaged_service(document)
     body = {key: value for key, value in data.items() if key not in _PATH_PARAMETERS}
-    settings = dict(body["service_settings"])
-    reference = parse_reference(settings.pop("api_key", None))
-    body["service_settings"] = settings
+    declared = (field.parts for field in registry.SERVICES[data["service"]].secrets)
     return DesiredEndpoint(
         inference_id=data["inference_id"],
         task_type=data["task_type"],
         body=body,
-        api_key=reference if reference is not None else SecretRef("OPENAI_API_KEY"),
+        secrets=secret_references(data, declared),  # every declared secret path, by path
         options=options_of(data),
         origin=document.source_map.locate(("inference_id",)),
     )
