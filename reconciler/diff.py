@@ -26,6 +26,7 @@ from reconciler.model import (
     LiveEndpoint,
     PlannedChange,
     dotted,
+    drop_path,
 )
 from reconciler.normalize import (
     NORMALIZERS,
@@ -275,16 +276,8 @@ def request_body(desired: DesiredEndpoint) -> dict[str, JSON]:
         body.pop(key, None)
     section(body, "service_settings").pop("api_key", None)
     for path in desired.secrets:
-        _pop(body, path)
+        drop_path(body, path)
     return body
-
-
-def _pop(body: dict[str, Any], path: Path) -> None:
-    parent: Any = body
-    for key in path[:-1]:
-        parent = parent.get(key) if isinstance(parent, dict) else None
-    if isinstance(parent, dict):
-        parent.pop(path[-1], None)
 
 
 def update_body(change: PlannedChange) -> UpdateRequest:

@@ -164,7 +164,7 @@ def _without_paths(body: Mapping[str, JSON], paths: Iterable[SecretPath]) -> Map
     there (the common case: the manifest loader leaves secrets out already). A map below a
     section that only held secrets goes too (`custom`'s `secret_parameters`): left empty, it
     would read as a setting the server does not show."""
-    present = [path for path in paths if _holds(body, path)]
+    present = [path for path in paths if has_path(body, path)]
     if not present:
         return body
     copy: dict[str, JSON] = _thawed(body)
@@ -179,13 +179,23 @@ def _without_paths(body: Mapping[str, JSON], paths: Iterable[SecretPath]) -> Map
     return copy
 
 
-def _holds(body: Mapping[str, JSON], path: SecretPath) -> bool:
+def has_path(body: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    """Whether a nested mapping holds a value at `path`."""
     node: Any = body
     for key in path:
         if not isinstance(node, Mapping) or key not in node:
             return False
         node = node[key]
     return True
+
+
+def drop_path(body: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Remove the value at `path` from a nested dict, if it is there."""
+    parent: Any = body
+    for key in path[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+    if isinstance(parent, dict):
+        parent.pop(path[-1], None)
 
 
 def _thawed(value: Any) -> Any:

@@ -70,6 +70,8 @@ from reconciler.model import (
     Reason,
     StateRecord,
     dotted,
+    drop_path,
+    has_path,
 )
 from reconciler.planner import chunking_label
 from reconciler.secrets import Secret, SecretPath, fingerprints
@@ -688,8 +690,8 @@ def without_server_choices(spec: Mapping[str, JSON], desired: DesiredEndpoint) -
     raw = normalize_live(desired.body, task_type=desired.task_type)
     expected: dict[str, Any] = {key: _copy(value) for key, value in spec.items()}
     for path in SERVER_CHOSEN.get(str(expected.get("task_type", "")), ()):
-        if not _has(raw, path):
-            _drop(expected, path)
+        if not has_path(raw, path):
+            drop_path(expected, path)
     return expected
 
 
@@ -764,23 +766,6 @@ def probe_id() -> str:
 
 def _shown(value: JSON, absent: bool) -> str:
     return "nothing" if absent else json.dumps(value, sort_keys=True, default=str)
-
-
-def _has(spec: Mapping[str, Any], path: tuple[str, ...]) -> bool:
-    value: Any = spec
-    for key in path:
-        if not isinstance(value, Mapping) or key not in value:
-            return False
-        value = value[key]
-    return True
-
-
-def _drop(spec: dict[str, Any], path: tuple[str, ...]) -> None:
-    parent: Any = spec
-    for key in path[:-1]:
-        parent = parent.get(key) if isinstance(parent, dict) else None
-    if isinstance(parent, dict):
-        parent.pop(path[-1], None)
 
 
 def _copy(value: Any) -> Any:
