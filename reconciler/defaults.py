@@ -5,6 +5,12 @@ source (elastic/elasticsearch; each table names the class it was read from) or t
 `@availability since=` tags of elastic/elasticsearch-specification (one branch per release);
 the tables are the only place in the code base that knows them, so a new ES release means
 editing this file.
+
+What is openai's own (its rate limits, similarity and dimension defaults, default URLs,
+server-chosen paths, update table) lives in its descriptor in the service registry
+(`reconciler.services.registry`, `Service.facts`); the names below read it from there, so the
+planner, the executor and the normalizers keep asking this module. What holds for every service
+(release features, `_update` safety facts, chunking defaults and separator groups) stays here.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from types import MappingProxyType
 from typing import Final
 
 from reconciler.model import JSON, Capabilities, FieldChange, FieldOp, KeyRotation
+from reconciler.services import facts as service_facts
+from reconciler.services.registry import SERVICES
 
-Release = tuple[int, ...]
+Release = service_facts.Release
 """An Elasticsearch release. A server's is (major, minor, patch); a table boundary is (major,
 minor), or (major, minor, patch) where a patch release changed the behaviour. Tuples compare item
 by item, the shorter first on a tie, so the boundary (9, 2) means 9.2.0 and every 9.2.x lies
@@ -28,46 +36,30 @@ NEWEST: Final[Release] = (9, 5)
 
 SERVICE: Final = "openai"
 
-RATE_LIMIT_RPM: Final[Mapping[str, int]] = MappingProxyType(
-    {"text_embedding": 3000, "completion": 500, "chat_completion": 500}
+_OPENAI: Final = SERVICES[SERVICE].facts
+"""openai's facts, from its descriptor in the service registry (their one home)."""
+
+RATE_LIMIT_RPM: Final[Mapping[str, int]] = _OPENAI.rate_limit()
+"""`service_settings.rate_limit.requests_per_minute` when unset, per task type (8.15+)."""
+
+DEFAULT_SIMILARITY: Final[str] = _OPENAI.filled_value(service_facts.SIMILARITY, "text_embedding")
+"""text_embedding `similarity` the validation call fills in when unset."""
+
+MODEL_DIMENSIONS: Final[Mapping[str, int]] = next(
+    item.by_model for item in _OPENAI.filled if item.path == service_facts.DIMENSIONS
 )
-"""`service_settings.rate_limit.requests_per_minute` when unset (`OpenAiEmbeddingsServiceSettings`,
-`OpenAiChatCompletionServiceSettings`; since 8.15, `ML_INFERENCE_RATE_LIMIT_SETTINGS_ADDED`)."""
+"""Vector length the upstream returns when `dimensions` is unset, for the models we know; for
+any other model `dimensions` is server-chosen (see SERVER_CHOSEN)."""
 
-DEFAULT_SIMILARITY: Final = "dot_product"
-"""text_embedding `similarity` the validation call fills in when unset
-(`TextEmbeddingModelValidator`)."""
+_URLS = _OPENAI.normalizer("drop_default_url")
+DEFAULT_URLS: Final[Mapping[str, str]] = _URLS.table if _URLS is not None else MappingProxyType({})
+"""The URL used when `url` is unset: never stored, never echoed."""
 
-MODEL_DIMENSIONS: Final[Mapping[str, int]] = MappingProxyType(
-    {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
-)
-"""Vector length the upstream returns when `dimensions` is unset (OpenAI model defaults).
-
-For any other model the server stores whatever length the upstream returned
-(`TextEmbeddingModelValidator`: the length of the first returned vector): we
-cannot know it at plan time, so `dimensions` is then server-chosen (see SERVER_CHOSEN).
-"""
-
-DEFAULT_URLS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "text_embedding": "https://api.openai.com/v1/embeddings",
-        "completion": "https://api.openai.com/v1/chat/completions",
-        "chat_completion": "https://api.openai.com/v1/chat/completions",
-    }
-)
-"""The URL used when `url` is unset (documented on
-https://www.elastic.co/guide/en/elasticsearch/reference/current/infer-service-openai.html);
-never stored, never echoed: the service settings keep `null` and the model computes the URI."""
-
-DEFAULT_CHUNKING: Final[Mapping[str, JSON]] = MappingProxyType(
-    {"strategy": "sentence", "max_chunk_size": 250, "sentence_overlap": 1}
-)
+DEFAULT_CHUNKING: Final[Mapping[str, JSON]] = service_facts.DEFAULT_CHUNKING
 """text_embedding chunking when absent or `{}` on an 8.16+ server
 (`ChunkingSettingsBuilder.DEFAULT_SETTINGS`)."""
 
-LEGACY_CHUNKING: Final[Mapping[str, JSON]] = MappingProxyType(
-    {"strategy": "word", "max_chunk_size": 250, "overlap": 100}
-)
+LEGACY_CHUNKING: Final[Mapping[str, JSON]] = service_facts.LEGACY_CHUNKING
 """How endpoints created before 8.16 read back after an upgrade
 (`ChunkingSettingsBuilder.OLD_DEFAULT_SETTINGS`)."""
 
@@ -99,57 +91,27 @@ backslash. The group name is matched trimmed and case-insensitively (`fromString
 neither `separators` nor a group the server uses `plaintext` (`RecursiveChunkingSettings`).
 """
 
-SERVER_CHOSEN: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = MappingProxyType(
-    {"text_embedding": (("service_settings", "dimensions"),)}
-)
+SERVER_CHOSEN: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = _OPENAI.server_chosen()
 """Paths whose value the server picks when the user leaves them unset and that we may not be
 able to predict (an unknown model's vector length). A plan never diffs them unless the user
 had set them before (then removing them is a change back to the server's choice)."""
 
-MERGE: Final = "merge"
+MERGE: Final = service_facts.MERGE
 """Update semantics: new keys and values land, omitted keys are kept (cannot remove)."""
-REPLACE: Final = "replace"
+REPLACE: Final = service_facts.REPLACE
 """Update semantics: the object is replaced as a whole (removing a key works)."""
 
-UPDATABLE: Final[tuple[tuple[Release, Mapping[tuple[str, ...], str]], ...]] = (
-    ((8, 17), MappingProxyType({("task_settings",): MERGE})),
-    (
-        (9, 5),
-        MappingProxyType(
-            {
-                ("task_settings",): MERGE,
-                ("service_settings", "rate_limit"): MERGE,
-                ("service_settings", "organization_id"): MERGE,
-                ("service_settings", "max_input_tokens"): MERGE,
-                ("chunking_settings",): REPLACE,
-            }
-        ),
-    ),
+UPDATABLE: Final[tuple[tuple[Release, Mapping[tuple[str, ...], str]], ...]] = tuple(
+    (step.since, MappingProxyType({item.parts: item.mode for item in step.paths}))
+    for step in _OPENAI.updates
 )
-"""What `_update` changes in place besides `api_key`, from the release on
-(`ServiceSettings.updateServiceSettings`, `OpenAiTaskSettings.updatedTaskSettings`).
-
-8.17-9.4: only `task_settings`, merged; other service-settings keys are silently ignored (the
-default `updateServiceSettings` returns `this`) and `chunking_settings` is refused
-(`UpdateInferenceModelAction.Request` takes only service_settings, task_settings, task_type).
-9.5: also `rate_limit`, `organization_id` and `max_input_tokens` (elastic/elasticsearch#147465,
-the openai settings classes override `updateServiceSettings`), and `chunking_settings`, replaced
-whole (elastic/elasticsearch#149723); unknown keys are refused from then on
-(elastic/elasticsearch#149430). None of the three has a changelog entry: they were merged in
-April-May 2026, after the 9.4 branch point, and elastic/elasticsearch-specification documents the
-update body's new fields from its `9.5` branch, so 9.5.0 is taken as the first release. Were it
-later, 9.5 would plan an update the server ignores: the read-back catches that (the change is
-then reported as not taken). Before 8.17 there is no update API at all.
-"""
+"""What `_update` changes in place besides the secrets, from the release on: openai's update
+table (its steps cite the evidence and say what is assumed). Before 8.17 there is no update
+API at all."""
 
 UPDATE_NOTES: Final[tuple[tuple[Release, str], ...]] = (
     ((0, 0), "the server has no update API before 8.17"),
-    ((8, 17), "8.17–9.4 update API changes only api_key and task_settings"),
-    (
-        (9, 5),
-        "the 9.5+ update API changes only api_key, task_settings, rate_limit, "
-        "organization_id, max_input_tokens and chunking_settings",
-    ),
+    *((step.since, step.note) for step in _OPENAI.updates),
 )
 """Why something cannot change in place, per release; quoted in replace reasons."""
 
@@ -249,6 +211,7 @@ INCOMPATIBLE_PATHS: Final[frozenset[str]] = frozenset(
 dimensions, similarity): a re-create that changes one of them is refused where
 `mapping_compatibility_check` holds
 (`TransportPutInferenceModelAction.findIndicesWithIncompatibleMappings`)."""
+
 
 def _rotation_groups() -> Mapping[str, tuple[tuple[str, ...], ...]]:
     """The groups of the service registry's secret fields: fields that share a `group` rotate

@@ -325,12 +325,9 @@ def _object(
 
 
 def _rate_limit_default(service: Service, task_type: str) -> int | None:
-    if service.source is Source.HAND:
-        return overlay.ELASTIC.rate_limit.get(task_type)
-    for row in facts()["rate_limit_defaults"]["rows"]:
-        if row["service"] == service.name and task_type in row.get("task_types", [task_type]):
-            return int(row["requests_per_minute"])
-    return None
+    """The service's `requests_per_minute` default: its descriptor's filled rate limit (the
+    specification's `RateLimitSetting` list, EIS's documentation for `elastic`)."""
+    return service.facts.rate_limit().get(task_type)
 
 
 def field_node(row: Row, service: Service, task_type: str) -> dict[str, Any]:

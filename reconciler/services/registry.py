@@ -2,10 +2,25 @@
 
 A descriptor says what the rest of the tool needs to know about a service without reading a
 schema: its name, its task types and the first release of each, its tier, where its schema
-comes from, its secret paths, and whether `plan`/`apply` manage it yet. The schema generator
-(`reconciler.schemagen`), validation (`reconciler.schema`, `reconciler.checks`) and the
-plan/apply guard (`reconciler.pipeline`) all read it from here; later work adds update tables
-and normalizers to the same descriptors.
+comes from, its secret paths, whether `plan`/`apply` manage it yet, and how the server treats
+its endpoints (`Service.facts`, the kinds in `reconciler.services.facts`): the paths GET fills
+in and with what, the named normalizers, the dynamic paths never diffed, the hidden-but-stored
+paths, and what `_update` changes per release. Every fact cites its upstream evidence; a
+full-tier descriptor with no fact of a kind says why (`ServiceFacts.none`), and what the
+evidence leaves open is in `ServiceFacts.gaps`. The schema generator (`reconciler.schemagen`,
+rate-limit defaults included), validation (`reconciler.schema`, `reconciler.checks`), the
+plan/apply guard (`reconciler.pipeline`) and openai's plan/apply tables (`reconciler.defaults`,
+a thin reader of the openai descriptor) all read it from here. What each task type returns and
+how it is smoke-checked is in `reconciler.services.task_types`.
+
+Adding a service is one descriptor in this file plus its tests: `_service(...)` with its name,
+tier, first release and task types, and, for the full tier, a `ServiceFacts` block (or, for
+the generic tier, `rpm=`, the specification's rate-limit default); then
+`tests/unit/test_services_facts.py` and `tests/unit/test_services.py` check it against the
+specification's facts. Two things still live beside it, both data: the service's secret paths
+(`overlay.SECRETS`, an `API_KEY_SERVICES` entry for a plain `api_key`) and overlay rows where
+the specification is wrong (`overlay.PATCHES`/`RULES`); `spec_facts.json` and the schemas are
+generated (`python -m reconciler.services.spec_extract`, `python -m reconciler.schemagen`).
 
 Tiers:
 - `full`: reviewed field by field (overlay rows for what the specification gets wrong), an
@@ -23,13 +38,35 @@ The service's own first release (`since`) is the specification's `@availability 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
 from reconciler.model import TASK_TYPES as OPENAI_TASK_TYPES
+from reconciler.schema_fields import ES_INFERENCE
 from reconciler.schema_fields import TASK_SINCE as OPENAI_TASK_SINCE
-from reconciler.services.overlay import SECRETS
+from reconciler.services.facts import (
+    CHUNKING,
+    CHUNKING_SOURCE,
+    DEFAULT_CHUNKING,
+    DIMENSIONS,
+    EMBEDDING_DETAILS,
+    MERGE,
+    RATE_LIMIT,
+    RATE_LIMIT_EVIDENCE,
+    SIMILARITY,
+    SIMILARITY_ENUM,
+    Dynamic,
+    Filled,
+    Hidden,
+    Normalizer,
+    Release,
+    ServiceFacts,
+    UpdatePath,
+    UpdateStep,
+)
+from reconciler.services.facts import REPLACE as REPLACED
+from reconciler.services.overlay import EIS_DOCS, ELASTIC, SECRETS
 
 TASK_ORDER: tuple[str, ...] = (
     "text_embedding",
@@ -54,7 +91,7 @@ class Source(StrEnum):
 
 
 REPLACE = "replace on any non-secret change"
-OPENAI_UPDATES = "per-release update table (reconciler.defaults)"
+OPENAI_UPDATES = "per-release update table (its descriptor's facts; planned by reconciler.defaults)"
 
 
 @dataclass(frozen=True)
@@ -89,6 +126,9 @@ class Service:
     """A deprecated alias: validated, with a warning naming this service instead."""
     deprecation: str | None = None
     updates: str = REPLACE
+    facts: ServiceFacts = field(default_factory=ServiceFacts)
+    """How the server treats its endpoints: filled defaults, normalizers, dynamic and hidden
+    paths, what `_update` changes per release (`reconciler.services.facts`)."""
 
     @property
     def secrets(self) -> tuple[SecretField, ...]:
@@ -110,13 +150,491 @@ for _row in SECRETS:
 B818 = "8.18"
 
 
+# --- what the server does with each service's endpoints (reconciler.services.facts) ---------
+
+SVC = f"{ES_INFERENCE}services/"
+SPEC_SERVICES = "elastic/elasticsearch-specification specification/inference/_types/Services.ts"
+SPEC_RATE_LIMITS = f"{SPEC_SERVICES} (RateLimitSetting doc: the per-service defaults)"
+TASK_SETTINGS_MERGED = (
+    "elastic/elasticsearch PR #114457 (the update API, 8.17): secrets and task_settings, merged "
+    "through `updatedTaskSettings`; other service settings silently ignored"
+)
+CHUNKING_REPLACED = (
+    "elastic/elasticsearch PR #149723: `_update` takes `chunking_settings` and replaces them whole"
+)
+NEWEST_SETTINGS_UPDATE = (
+    "`ServiceSettings.updateServiceSettings` implemented per service (elastic/elasticsearch "
+    "#147465 for openai, the same generation for the others; parser-based services reject "
+    "unconsumed keys: `validateConsumedUpdateSettings`)"
+)
+SAME_GENERATION = (
+    "merged with openai's #147465 generation (April-May 2026, after the 9.4 branch point): 9.5.0 "
+    "is taken as the first release; were it later, the read-back after `_update` reports the "
+    "change as not taken, and nothing is lost"
+)
+NOT_UPDATABLE_817 = "8.17–9.4 update API changes only the secrets and task_settings"
+NO_DYNAMIC = "no path of its endpoints changes by itself (nothing overwritten on GET)"
+NO_HIDDEN = (
+    "GET withholds nothing it stores but the secrets and internal flags that are no manifest path "
+    "(`dimensions_set_by_user`)"
+)
+
+
+def _rate_limits(
+    evidence: str, by_task: Mapping[int, tuple[str, ...]], since: Release | None = (8, 15)
+) -> tuple[Filled, ...]:
+    return tuple(
+        Filled(RATE_LIMIT, rpm, evidence, task_types, since=since)
+        for rpm, task_types in by_task.items()
+    )
+
+
+def _chunking(task_types: tuple[str, ...]) -> Filled:
+    return Filled(
+        CHUNKING,
+        DEFAULT_CHUNKING,
+        f"{CHUNKING_SOURCE} (DEFAULT_SETTINGS when absent or empty; OLD_DEFAULT_SETTINGS, "
+        "word/250/100, for endpoints created before 8.16)",
+        task_types,
+        since=(8, 16),
+    )
+
+
+def _lower_similarity(task_types: tuple[str, ...]) -> Normalizer:
+    return Normalizer("lower_similarity", SIMILARITY, SIMILARITY_ENUM, task_types=task_types)
+
+
+def _base_updates(since: Release = (8, 17), note: str = NOT_UPDATABLE_817) -> UpdateStep:
+    return UpdateStep(since, (UpdatePath("task_settings", MERGE),), note, TASK_SETTINGS_MERGED)
+
+
+def _newest_updates(note: str, *more: UpdatePath, evidence: str = "") -> UpdateStep:
+    return UpdateStep(
+        (9, 5),
+        (UpdatePath("task_settings", MERGE), *more, UpdatePath(CHUNKING, REPLACED)),
+        note,
+        "; ".join(x for x in (evidence, NEWEST_SETTINGS_UPDATE, CHUNKING_REPLACED) if x),
+        assumed=SAME_GENERATION,
+    )
+
+
+# openai: the facts plan/apply use today (reconciler.defaults reads them from here).
+OPENAI_SVC = f"{SVC}openai/"
+OPENAI_FACTS = ServiceFacts(
+    filled=(
+        *_rate_limits(
+            f"{RATE_LIMIT_EVIDENCE}; {OPENAI_SVC}embeddings/OpenAiEmbeddingsServiceSettings.java, "
+            f"{OPENAI_SVC}completion/OpenAiChatCompletionServiceSettings.java "
+            "(DEFAULT_RATE_LIMIT_SETTINGS; since 8.15, ML_INFERENCE_RATE_LIMIT_SETTINGS_ADDED)",
+            {3000: ("text_embedding",), 500: ("completion", "chat_completion")},
+        ),
+        Filled(SIMILARITY, "dot_product", EMBEDDING_DETAILS, ("text_embedding",)),
+        Filled(
+            DIMENSIONS,
+            None,
+            f"{EMBEDDING_DETAILS}; the lengths OpenAI's models return when `dimensions` is unset "
+            "(https://platform.openai.com/docs/guides/embeddings); any other model: whatever "
+            "the upstream returned, unknown at plan time",
+            ("text_embedding",),
+            by_model=MappingProxyType(
+                {
+                    "text-embedding-3-small": 1536,
+                    "text-embedding-3-large": 3072,
+                    "text-embedding-ada-002": 1536,
+                }
+            ),
+        ),
+        _chunking(("text_embedding",)),
+    ),
+    normalizers=(
+        _lower_similarity(("text_embedding",)),
+        Normalizer(
+            "move_legacy_model_id",
+            "task_settings.model_id",
+            f"{OPENAI_SVC}OpenAiService.java (moveModelFromTaskToServiceSettings: a "
+            "task_settings `model`/`model_id` moves to service_settings.model_id)",
+        ),
+        Normalizer(
+            "drop_default_url",
+            "service_settings.url",
+            "https://www.elastic.co/guide/en/elasticsearch/reference/current/"
+            "infer-service-openai.html (the URL used when `url` is unset; never stored, never "
+            "echoed: the service settings keep null and the model computes the URI)",
+            table=MappingProxyType(
+                {
+                    "text_embedding": "https://api.openai.com/v1/embeddings",
+                    "completion": "https://api.openai.com/v1/chat/completions",
+                    "chat_completion": "https://api.openai.com/v1/chat/completions",
+                }
+            ),
+        ),
+    ),
+    updates=(
+        _base_updates(note="8.17–9.4 update API changes only api_key and task_settings"),
+        UpdateStep(
+            (9, 5),
+            (
+                UpdatePath("task_settings", MERGE),
+                UpdatePath("service_settings.rate_limit", MERGE),
+                UpdatePath("service_settings.organization_id", MERGE),
+                UpdatePath("service_settings.max_input_tokens", MERGE),
+                UpdatePath(CHUNKING, REPLACED),
+            ),
+            "the 9.5+ update API changes only api_key, task_settings, rate_limit, "
+            "organization_id, max_input_tokens and chunking_settings",
+            "`ServiceSettings.updateServiceSettings`, `OpenAiTaskSettings.updatedTaskSettings`; "
+            "8.17-9.4: only task_settings, merged (other service-settings keys silently ignored, "
+            "`chunking_settings` refused by `UpdateInferenceModelAction.Request`); 9.5: also "
+            "rate_limit, organization_id, max_input_tokens (elastic/elasticsearch#147465) and "
+            "chunking_settings replaced whole (elastic/elasticsearch#149723); unknown keys "
+            "refused from then on (elastic/elasticsearch#149430)",
+            assumed=(
+                "none of the three has a changelog entry: merged April-May 2026, after the 9.4 "
+                "branch point, and elastic/elasticsearch-specification documents the update "
+                "body's new fields from its 9.5 branch, so 9.5.0 is taken as the first release; "
+                "were it later, the read-back reports the change as not taken"
+            ),
+        ),
+    ),
+    none=MappingProxyType(
+        {
+            "dynamic": NO_DYNAMIC,
+            "hidden": "the default `url` is never stored, not hidden (normalizer "
+            "drop_default_url); " + NO_HIDDEN,
+        }
+    ),
+)
+
+# elasticsearch (and its deprecated alias elser): models deployed on the cluster's ML nodes.
+ES_SVC = f"{SVC}elasticsearch/"
+IN_CLUSTER_UPDATE = (
+    "elastic/elasticsearch PR #114457 (`TransportUpdateInferenceModelAction`: in-cluster "
+    "services, `isInClusterService`: elasticsearch or elser, can have num_allocations updated, "
+    "through `UpdateTrainedModelDeploymentAction`; 409 INFERENCE_REFERENCE_CANNOT_UPDATE_ANOTHER_"
+    "ENDPOINT / INFERENCE_CAN_ONLY_UPDATE_MODELS_IT_CREATED unless the endpoint created the "
+    f"deployment); {TASK_SETTINGS_MERGED}"
+)
+
+
+def _in_cluster_facts(task_types: tuple[str, ...]) -> ServiceFacts:
+    chunked = tuple(t for t in task_types if t in ("text_embedding", "sparse_embedding"))
+    return ServiceFacts(
+        filled=(
+            Filled(
+                "service_settings.model_id",
+                None,
+                f"{ES_SVC}ElasticsearchInternalService.java "
+                "(selectDefaultModelVariantBasedOnClusterArchitecture: the platform variant, "
+                "`.elser_model_2_linux-x86_64`, on homogeneous linux-x86_64 clusters)",
+                task_types,
+                when="model_id omitted",
+            ),
+            *(
+                Filled(
+                    f"service_settings.{name}",
+                    None,
+                    f"{ES_SVC}ElasticsearchInternalService.java (validateAgainstDeployment: "
+                    "copied from the existing deployment); elastic/elasticsearch PR #114750",
+                    task_types,
+                    when="deployment_id set",
+                )
+                for name in ("num_threads", "num_allocations", "adaptive_allocations")
+            ),
+            _chunking(chunked),
+        ),
+        dynamic=(
+            Dynamic(
+                "service_settings.num_allocations",
+                "adaptive_allocations.enabled is true, or the deployment is shared "
+                "(deployment_id set)",
+                f"{ES_SVC}ElasticsearchInternalService.java (updateModelsWithDynamicFields → "
+                "GetDeploymentStatsAction → model.updateServiceSettings(deploymentStats), on "
+                'every GET); elastic/elasticsearch PR #115233 ("num_allocations": 3, <-- this '
+                "field is dynamic)",
+            ),
+        ),
+        updates=(
+            UpdateStep(
+                (8, 17),
+                (
+                    UpdatePath("task_settings", MERGE),
+                    UpdatePath("service_settings.num_allocations", MERGE),
+                ),
+                "8.17–9.4 update API changes only task_settings and num_allocations (of a "
+                "deployment the endpoint created)",
+                IN_CLUSTER_UPDATE,
+            ),
+            _newest_updates(
+                "the 9.5+ update API changes only task_settings, num_allocations or "
+                "adaptive_allocations (of a deployment the endpoint created) and "
+                "chunking_settings",
+                UpdatePath("service_settings.num_allocations", MERGE),
+                UpdatePath("service_settings.adaptive_allocations", REPLACED),
+                evidence=(
+                    f"{ES_SVC}ElasticsearchInternalServiceSettings.java (Update: only the "
+                    "allocation settings are mutable, `[num_threads] cannot be updated`, "
+                    "num_allocations XOR adaptive_allocations, the other nulled); "
+                    "`TransportUpdateInferenceModelAction` (setAdaptiveAllocationsSettings)"
+                ),
+            ),
+        ),
+        none=MappingProxyType(
+            {
+                "normalizers": "none known: its settings are echoed as sent (model_id and the "
+                "deployment settings are filled, see `filled`)",
+                "hidden": NO_HIDDEN,
+            }
+        ),
+        gaps=(
+            "the release that first updates adaptive_allocations in place (a later version of "
+            "TransportUpdateInferenceModelAction) is undated: taken as 9.5 (before it, a "
+            "replace)",
+            "rerank task_settings.return_documents (specification @server_default true) is not "
+            "known to be echoed by GET",
+            "text_embedding similarity/dimensions of an in-cluster model: not read yet",
+            "default endpoints (ids starting with `.`) cannot be updated: not a table row",
+        ),
+    )
+
+
+ELASTICSEARCH_FACTS = _in_cluster_facts(("text_embedding", "sparse_embedding", "rerank"))
+ELSER_FACTS = _in_cluster_facts(("sparse_embedding",))
+
+# elastic (EIS): cluster-level authorisation, no request type in the specification.
+ELASTIC_FACTS = ServiceFacts(
+    filled=(
+        *_rate_limits(
+            f"{EIS_DOCS}; {SPEC_RATE_LIMITS} (elastic: 240 for chat_completion)",
+            {rpm: (task_type,) for task_type, rpm in ELASTIC.rate_limit.items()},
+            since=None,
+        ),
+        Filled(SIMILARITY, None, EMBEDDING_DETAILS, ("text_embedding", "embedding")),
+        Filled(DIMENSIONS, None, EMBEDDING_DETAILS, ("text_embedding", "embedding")),
+        _chunking(ELASTIC.chunking),
+    ),
+    dynamic=(
+        Dynamic(
+            "metadata",
+            "always",
+            "elastic/elasticsearch server/src/main/java/org/elasticsearch/inference/metadata/"
+            "EndpointMetadata.java (heuristics, display, regions, denied_by_region_policy: "
+            "written by EIS, internal fields stripped on GET)",
+        ),
+    ),
+    updates=(
+        _base_updates((8, 18)),
+        _newest_updates("the 9.5+ update API changes only task_settings and chunking_settings"),
+    ),
+    none=MappingProxyType(
+        {
+            "normalizers": "none known: its service settings are model_id and rate_limit only",
+            "hidden": NO_HIDDEN,
+        }
+    ),
+    gaps=(
+        "sparse_embedding service_settings.max_batch_size is updatable in the newest code but "
+        "not in the manifest schema",
+        "the similarity EIS stores for dense embeddings is not read (taken as server-chosen)",
+    ),
+)
+
+# azureopenai
+AZURE_SVC = f"{SVC}azureopenai/"
+AZURE_EMBEDDINGS = f"{AZURE_SVC}embeddings/AzureOpenAiEmbeddingsServiceSettings.java"
+AZUREOPENAI_FACTS = ServiceFacts(
+    filled=(
+        *_rate_limits(
+            f"{RATE_LIMIT_EVIDENCE}; {SPEC_RATE_LIMITS}; {AZURE_EMBEDDINGS}",
+            {1440: ("text_embedding",), 120: ("completion", "chat_completion")},
+        ),
+        Filled(SIMILARITY, None, f"{EMBEDDING_DETAILS}; {AZURE_EMBEDDINGS}", ("text_embedding",)),
+        Filled(DIMENSIONS, None, f"{EMBEDDING_DETAILS}; {AZURE_EMBEDDINGS}", ("text_embedding",)),
+        _chunking(("text_embedding",)),
+    ),
+    normalizers=(_lower_similarity(("text_embedding",)),),
+    updates=(
+        _base_updates(),
+        _newest_updates(
+            "the 9.5+ update API changes only the secrets (one type only), task_settings, "
+            "rate_limit, max_input_tokens and chunking_settings",
+            UpdatePath("service_settings.rate_limit", MERGE),
+            UpdatePath("service_settings.max_input_tokens", MERGE),
+            evidence=f"{AZURE_EMBEDDINGS} (updateServiceSettings, newest copy); "
+            "elastic/elasticsearch PR #149628 (a secret type is rotated only in its own field)",
+        ),
+    ),
+    none=MappingProxyType({"dynamic": NO_DYNAMIC, "hidden": NO_HIDDEN}),
+    gaps=("the similarity azureopenai stores when unset is not read (taken as server-chosen)",),
+)
+
+# cohere
+COHERE_SVC = f"{SVC}cohere/"
+COHERE_COMMON = f"{COHERE_SVC}CohereCommonServiceSettings.java"
+COHERE_EMBEDDINGS = f"{COHERE_SVC}embeddings/CohereEmbeddingsServiceSettings.java"
+COHERE_FACTS = ServiceFacts(
+    filled=(
+        *_rate_limits(
+            f"{RATE_LIMIT_EVIDENCE}; {SPEC_RATE_LIMITS}; {COHERE_COMMON}",
+            {10000: ("text_embedding", "rerank", "completion")},
+        ),
+        Filled(
+            "service_settings.embedding_type",
+            None,
+            f"{COHERE_EMBEDDINGS} (toXContentFragmentOfExposedFields: "
+            "`builder.field(ServiceFields.EMBEDDING_TYPE, elementType())`, always)",
+            ("text_embedding",),
+        ),
+        Filled(SIMILARITY, None, f"{EMBEDDING_DETAILS}; {COHERE_EMBEDDINGS}", ("text_embedding",)),
+        Filled(DIMENSIONS, None, EMBEDDING_DETAILS, ("text_embedding",)),
+        _chunking(("text_embedding",)),
+    ),
+    normalizers=(
+        Normalizer(
+            "alias",
+            "service_settings.embedding_type",
+            f"{COHERE_EMBEDDINGS} (echoed as `elementType()`: int8/byte → byte, binary/bit → "
+            "bit, float → float)",
+            table=MappingProxyType({"int8": "byte", "binary": "bit"}),
+            task_types=("text_embedding",),
+        ),
+        Normalizer(
+            "move_legacy_model_id",
+            "service_settings.model",
+            f"{COHERE_COMMON} (the deprecated `model` is read as `model_id`)",
+        ),
+        _lower_similarity(("text_embedding",)),
+    ),
+    hidden=(
+        Hidden(
+            "service_settings.url",
+            f"{COHERE_COMMON} (stored by toXContent, not written by "
+            "toXContentFragmentOfExposedFields, which shows model_id and rate_limit only)",
+        ),
+        Hidden(
+            "service_settings.api_version",
+            f"{COHERE_COMMON} (stored, not exposed; new endpoints are stamped V2)",
+        ),
+    ),
+    updates=(
+        _base_updates(),
+        _newest_updates(
+            "the 9.5+ update API changes only api_key, task_settings, rate_limit, "
+            "max_input_tokens and chunking_settings",
+            UpdatePath("service_settings.rate_limit", MERGE),
+            UpdatePath("service_settings.max_input_tokens", MERGE),
+            evidence=f"{COHERE_COMMON} (updateServiceSettings, newest copy)",
+        ),
+    ),
+    none=MappingProxyType({"dynamic": NO_DYNAMIC}),
+    gaps=(
+        "the embedding_type stored when unset is not read (taken as server-chosen)",
+        "the similarity cohere derives from embedding_type is not read (taken as server-chosen)",
+    ),
+)
+
+# amazonbedrock
+BEDROCK_SVC = f"{SVC}amazonbedrock/"
+BEDROCK_SETTINGS = f"{BEDROCK_SVC}AmazonBedrockServiceSettings.java"
+AMAZONBEDROCK_FACTS = ServiceFacts(
+    filled=(
+        *_rate_limits(
+            f"{RATE_LIMIT_EVIDENCE}; {SPEC_RATE_LIMITS}; {BEDROCK_SETTINGS}",
+            {240: ("text_embedding", "completion", "chat_completion")},
+        ),
+        _chunking(("text_embedding",)),
+    ),
+    normalizers=(
+        Normalizer(
+            "upper_enum",
+            "service_settings.provider",
+            f"{BEDROCK_SETTINGS} (`builder.field(PROVIDER_FIELD, provider.name())`: echoed as "
+            f"the enum constant, AMAZONTITAN); {BEDROCK_SVC}AmazonBedrockProvider.java "
+            "(fromString → toUpperCase: any case accepted)",
+        ),
+        Normalizer(
+            "drop_default",
+            "service_settings.embedding_type",
+            f"{BEDROCK_SETTINGS} (`if (embeddingType != DEFAULT_EMBEDDING_TYPE)` the field is "
+            "written: float is never echoed)",
+            table=MappingProxyType({"default": "float"}),
+            task_types=("text_embedding",),
+        ),
+        _lower_similarity(("text_embedding",)),
+    ),
+    updates=(
+        _base_updates(),
+        _newest_updates(
+            "the 9.5+ update API changes only the access_key/secret_key pair, task_settings and "
+            "chunking_settings",
+            evidence="elastic/elasticsearch PR #149628 (AWS keys rotate as a pair)",
+        ),
+    ),
+    none=MappingProxyType({"dynamic": NO_DYNAMIC, "hidden": NO_HIDDEN}),
+    gaps=(
+        "chat_completion rate_limit is likely updatable in the newest code (an Update.PARSER): "
+        "not confirmed, so a replace",
+        "text_embedding similarity/dimensions filled by the server: not read yet",
+        "task_settings.max_new_tokens echoed with a default: not confirmed for this service",
+    ),
+)
+
+# googlevertexai
+VERTEX_SVC = f"{SVC}googlevertexai/"
+VERTEX_EMBEDDINGS = f"{VERTEX_SVC}embeddings/GoogleVertexAiEmbeddingsServiceSettings.java"
+GOOGLEVERTEXAI_FACTS = ServiceFacts(
+    filled=(
+        *_rate_limits(
+            f"{RATE_LIMIT_EVIDENCE}; {SPEC_RATE_LIMITS}",
+            {30000: ("text_embedding", "rerank", "completion", "chat_completion")},
+        ),
+        Filled(
+            SIMILARITY,
+            "dot_product",
+            f"{VERTEX_EMBEDDINGS} (`Objects.requireNonNullElse(similarity, "
+            "SimilarityMeasure.DOT_PRODUCT)`)",
+            ("text_embedding",),
+        ),
+        Filled(DIMENSIONS, None, EMBEDDING_DETAILS, ("text_embedding",)),
+        _chunking(("text_embedding",)),
+    ),
+    normalizers=(_lower_similarity(("text_embedding",)),),
+    updates=(
+        _base_updates(),
+        _newest_updates(
+            "the 9.5+ update API changes only service_account_json, task_settings, "
+            "max_batch_size (text_embedding) and chunking_settings",
+            UpdatePath("service_settings.max_batch_size", MERGE, ("text_embedding",)),
+            evidence="elastic/elasticsearch PR #140082 (updateServiceSettings implemented for "
+            f"GoogleVertexAiEmbeddingsServiceSettings); {VERTEX_EMBEDDINGS}",
+        ),
+    ),
+    none=MappingProxyType({"dynamic": NO_DYNAMIC, "hidden": NO_HIDDEN}),
+    gaps=(
+        "`location` is required on older servers and optional on 9.5+: its default is not read, "
+        "so no normalizer yet",
+    ),
+)
+
+
+def _generic(task_types: tuple[str, ...], rpm: int | None) -> ServiceFacts:
+    """A generic-tier service: its rate-limit default where the specification gives one (for
+    every task type), no update table (any non-secret change replaces the endpoint)."""
+    filled = () if rpm is None else _rate_limits(SPEC_RATE_LIMITS, {rpm: task_types})
+    return ServiceFacts(filled=filled, none=MappingProxyType({"updates": REPLACE}))
+
+
 def _service(
     name: str,
     tier: Tier,
     since: str | None,
     task_types: Mapping[str, str | None],
+    rpm: int | None = None,
     **more: object,
 ) -> Service:
+    """A descriptor; a generic-tier one gets its facts from `rpm`, the specification's
+    rate-limit default for every task type (None where it gives none)."""
+    if tier is Tier.GENERIC:
+        more["facts"] = _generic(tuple(t for t in TASK_ORDER if t in task_types), rpm)
     return Service(name, tier, MappingProxyType(dict(task_types)), since, **more)  # type: ignore[arg-type]
 
 
@@ -132,12 +650,14 @@ _ALL: tuple[Service, ...] = (
         source=Source.TABLE,
         managed=True,
         updates=OPENAI_UPDATES,
+        facts=OPENAI_FACTS,
     ),
     _service(
         "elasticsearch",
         FULL,
         "8.13",
         {"text_embedding": B818, "sparse_embedding": B818, "rerank": B818},
+        facts=ELASTICSEARCH_FACTS,
     ),
     _service(
         "elser",
@@ -150,6 +670,7 @@ _ALL: tuple[Service, ...] = (
             "use `service: elasticsearch` with `model_id: .elser_model_2` (or "
             "`.elser_model_2_linux-x86_64`) instead"
         ),
+        facts=ELSER_FACTS,
     ),
     _service(
         "elastic",
@@ -164,30 +685,35 @@ _ALL: tuple[Service, ...] = (
             "embedding": None,
         },
         source=Source.HAND,
+        facts=ELASTIC_FACTS,
     ),
     _service(
         "azureopenai",
         FULL,
         "8.14",
         {"text_embedding": B818, "completion": B818, "chat_completion": "9.3"},
+        facts=AZUREOPENAI_FACTS,
     ),
     _service(
         "cohere",
         FULL,
         "8.13",
         {"text_embedding": B818, "rerank": B818, "completion": B818},
+        facts=COHERE_FACTS,
     ),
     _service(
         "amazonbedrock",
         FULL,
         "8.12",
         {"text_embedding": B818, "completion": B818, "chat_completion": "9.4"},
+        facts=AMAZONBEDROCK_FACTS,
     ),
     _service(
         "googlevertexai",
         FULL,
         "8.15",
         {"text_embedding": B818, "rerank": B818, "completion": "8.19", "chat_completion": "8.19"},
+        facts=GOOGLEVERTEXAI_FACTS,
     ),
     # --- generic tier
     _service("ai21", GENERIC, "9.2", {"completion": "9.2", "chat_completion": "9.2"}),
@@ -196,6 +722,7 @@ _ALL: tuple[Service, ...] = (
         GENERIC,
         "8.16",
         {"text_embedding": B818, "sparse_embedding": "9.2", "rerank": B818, "completion": B818},
+        rpm=1000,
     ),
     _service(
         "amazon_sagemaker",
@@ -209,14 +736,27 @@ _ALL: tuple[Service, ...] = (
             "chat_completion": "8.19",
         },
     ),
-    _service("anthropic", GENERIC, "8.16", {"completion": B818, "chat_completion": "main"}),
+    _service(
+        "anthropic",
+        GENERIC,
+        "8.16",
+        {"completion": B818, "chat_completion": "main"},
+        rpm=50,
+    ),
     _service(
         "azureaistudio",
         GENERIC,
         "8.14",
         {"text_embedding": B818, "rerank": "9.2", "completion": B818},
+        rpm=240,
     ),
-    _service("contextualai", GENERIC, "9.2", {"rerank": "9.2"}),
+    _service(
+        "contextualai",
+        GENERIC,
+        "9.2",
+        {"rerank": "9.2"},
+        rpm=1000,
+    ),
     _service(
         "custom",
         GENERIC,
@@ -234,29 +774,43 @@ _ALL: tuple[Service, ...] = (
         GENERIC,
         "9.4",
         {"text_embedding": "9.4", "completion": "9.4", "chat_completion": "9.4"},
+        rpm=6000,
     ),
-    _service("googleaistudio", GENERIC, "8.15", {"text_embedding": B818, "completion": B818}),
+    _service(
+        "googleaistudio",
+        GENERIC,
+        "8.15",
+        {"text_embedding": B818, "completion": B818},
+        rpm=360,
+    ),
     _service("groq", GENERIC, "9.3", {"chat_completion": "9.3"}),
     _service(
         "hugging_face",
         GENERIC,
         "8.12",
         {"text_embedding": B818, "rerank": "8.19", "completion": "8.19", "chat_completion": "8.19"},
+        rpm=3000,
     ),
     _service(
-        "jinaai", GENERIC, "8.18", {"text_embedding": B818, "rerank": B818, "embedding": "9.4"}
+        "jinaai",
+        GENERIC,
+        "8.18",
+        {"text_embedding": B818, "rerank": B818, "embedding": "9.4"},
+        rpm=2000,
     ),
     _service(
         "llama",
         GENERIC,
         "9.2",
         {"text_embedding": "9.2", "completion": "9.2", "chat_completion": "9.2"},
+        rpm=3000,
     ),
     _service(
         "mistral",
         GENERIC,
         "8.15",
         {"text_embedding": B818, "completion": "8.19", "chat_completion": "8.19"},
+        rpm=240,
     ),
     _service(
         "nvidia",
@@ -269,13 +823,21 @@ _ALL: tuple[Service, ...] = (
         GENERIC,
         "9.3",
         {"text_embedding": "9.3", "rerank": "9.3", "completion": "9.3", "chat_completion": "9.3"},
+        rpm=3000,
     ),
-    _service("voyageai", GENERIC, "8.19", {"text_embedding": B818, "rerank": B818}),
+    _service(
+        "voyageai",
+        GENERIC,
+        "8.19",
+        {"text_embedding": B818, "rerank": B818},
+        rpm=2000,
+    ),
     _service(
         "watsonxai",
         GENERIC,
         "8.16",
         {"text_embedding": B818, "rerank": "8.19", "completion": "9.1", "chat_completion": "9.1"},
+        rpm=120,
     ),
 )
 
