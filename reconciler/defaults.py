@@ -4,13 +4,14 @@ Data tables first, then a few lookups over them. Every figure comes from the Ela
 source (elastic/elasticsearch; each table names the class it was read from) or the
 `@availability since=` tags of elastic/elasticsearch-specification (one branch per release);
 the tables are the only place in the code base that knows them, so a new ES release means
-editing this file.
+editing this file (and, for what a service does, its descriptor in the service registry).
 
 What is openai's own (its rate limits, similarity and dimension defaults, default URLs,
 server-chosen paths, update table) lives in its descriptor in the service registry
 (`reconciler.services.registry`, `Service.facts`); the names below read it from there, so the
 planner, the executor and the normalizers keep asking this module. What holds for every service
-(release features, `_update` safety facts, chunking defaults and separator groups) stays here.
+(release features, `_update` safety facts, separator groups) stays here; the default chunking
+settings are shared by every descriptor (`reconciler.services.facts`) and re-exported here.
 """
 
 from __future__ import annotations

@@ -422,7 +422,7 @@ ELASTIC_FACTS = ServiceFacts(
         ),
     ),
     updates=(
-        _base_updates((8, 18)),
+        _base_updates((8, 18), "8.18–9.4 update API changes only task_settings"),
         _newest_updates("the 9.5+ update API changes only task_settings and chunking_settings"),
     ),
     none=MappingProxyType(
@@ -456,15 +456,22 @@ AZUREOPENAI_FACTS = ServiceFacts(
         _base_updates(),
         _newest_updates(
             "the 9.5+ update API changes only the secrets (one type only), task_settings, "
-            "rate_limit, max_input_tokens and chunking_settings",
+            "rate_limit, max_input_tokens (text_embedding) and chunking_settings",
             UpdatePath("service_settings.rate_limit", MERGE),
-            UpdatePath("service_settings.max_input_tokens", MERGE),
-            evidence=f"{AZURE_EMBEDDINGS} (updateServiceSettings, newest copy); "
-            "elastic/elasticsearch PR #149628 (a secret type is rotated only in its own field)",
+            UpdatePath("service_settings.max_input_tokens", MERGE, ("text_embedding",)),
+            evidence=f"{AZURE_EMBEDDINGS} (updateServiceSettings: `updateCommonSettings`, "
+            "rate_limit through `RateLimitSettings.of` over the stored one, and the OAuth2 "
+            "settings of an endpoint created with them; max_input_tokens); elastic/elasticsearch "
+            "PR #149628 (a secret type is rotated only in its own field)",
         ),
     ),
     none=MappingProxyType({"dynamic": NO_DYNAMIC, "hidden": NO_HIDDEN}),
-    gaps=("the similarity azureopenai stores when unset is not read (taken as server-chosen)",),
+    gaps=(
+        "the similarity azureopenai stores when unset is not read (taken as server-chosen)",
+        "the OAuth2 settings (client_id, scopes, tenant_id) of an OAuth2 endpoint update in "
+        "place in the newest code: not in the table (a replace)",
+        "whether completion/chat_completion take max_input_tokens on update: not read (replace)",
+    ),
 )
 
 # cohere
@@ -522,13 +529,20 @@ COHERE_FACTS = ServiceFacts(
             "max_input_tokens and chunking_settings",
             UpdatePath("service_settings.rate_limit", MERGE),
             UpdatePath("service_settings.max_input_tokens", MERGE),
-            evidence=f"{COHERE_COMMON} (updateServiceSettings, newest copy)",
+            evidence=f"{COHERE_SVC}CohereServiceSettings.java (updateServiceSettings: rate_limit "
+            "through `RateLimitSettings.of` over the stored one, max_input_tokens)",
         ),
     ),
     none=MappingProxyType({"dynamic": NO_DYNAMIC}),
     gaps=(
         "the embedding_type stored when unset is not read (taken as server-chosen)",
         "the similarity cohere derives from embedding_type is not read (taken as server-chosen)",
+        "CohereServiceSettings.updateServiceSettings also takes url, similarity, dimensions, "
+        "model_id and api_version in place: left out of the table (a replace) until the "
+        "release that first does is known",
+        "`url` is hidden by CohereCommonServiceSettings.toXContentFragmentOfExposedFields "
+        "(model_id and rate_limit only) but shown by the CohereServiceSettings copy, which hides "
+        "api_version only: comparing url with the last-applied state is safe on both",
     ),
 )
 
