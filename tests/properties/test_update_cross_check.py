@@ -1,5 +1,6 @@
-"""One fact, two homes, cross-checked: the reconciler's per-release update table
-(`reconciler/defaults.py`) and the sandbox's update emulation (`reconciler/sandbox/`) are
+"""One fact, two homes, cross-checked: the reconciler's per-release update tables
+(`UPDATE_FACTS` in `reconciler/defaults.py`, each service's update steps in
+`reconciler/services/registry.py`) and the sandbox's update emulation (`reconciler/sandbox/`) are
 written independently, each from the upstream sources. This drives every updatable field on
 every emulated release — one release on each side of every boundary the sources name — through
 apply → plan against the sandbox: each apply must succeed, leave the endpoint exactly as the
