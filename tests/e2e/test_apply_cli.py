@@ -31,7 +31,7 @@ def live(cli: Cli) -> dict[str, dict[str, Any]]:
 
 def copy_examples(tmp_path: Path) -> Path:
     folder = tmp_path / "manifests"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns("ci"))
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns("ci", "services"))
     return folder
 
 

@@ -114,7 +114,9 @@ class Runner:
 @pytest.fixture
 def runner(tmp_path: Path) -> Iterator[Runner]:
     """A checkout with the example manifests in `manifests/`, and a sandbox that wants a key."""
-    shutil.copytree(REPO / "examples", tmp_path / "manifests", ignore=shutil.ignore_patterns("ci"))
+    shutil.copytree(
+        REPO / "examples", tmp_path / "manifests", ignore=shutil.ignore_patterns("ci", "services")
+    )
     with start_sandbox_process(api_keys=[ES_KEY_ID]) as sandbox:
         expressions = {
             "secrets.ES_URL": sandbox.url,

@@ -107,7 +107,9 @@ class GitLab:
 
 @pytest.fixture
 def gitlab(tmp_path: Path) -> Iterator[GitLab]:
-    shutil.copytree(REPO / "examples", tmp_path / "manifests", ignore=shutil.ignore_patterns("ci"))
+    shutil.copytree(
+        REPO / "examples", tmp_path / "manifests", ignore=shutil.ignore_patterns("ci", "services")
+    )
     server = HTTPServer(("127.0.0.1", 0), Notes)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

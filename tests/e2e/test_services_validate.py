@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_EXAMPLES = REPO / "tests" / "data" / "spec_examples"
-SERVICE_EXAMPLES = REPO / "tests" / "cases" / "services"
+SERVICE_EXAMPLES = REPO / "examples" / "services"
 FORMATS = ("text", "json", "github")
 
 EXPECTED: dict[str, tuple[set[tuple[str, str]], str]] = {

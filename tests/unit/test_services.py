@@ -34,7 +34,7 @@ from tests.conftest import CANARY_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
-SERVICE_EXAMPLES = REPO / "tests" / "cases" / "services"
+SERVICE_EXAMPLES = REPO / "examples" / "services"
 SPEC_EXAMPLES = REPO / "tests" / "data" / "spec_examples"
 FULL = {
     "openai",
