@@ -51,8 +51,8 @@ from reconciler.diff import compare, normalize_desired, normalize_live, uses_leg
 from reconciler.errors import ExitCode, UsageError
 from reconciler.lock import atomic_write
 from reconciler.model import API_KEY, LiveEndpoint
-from reconciler.schema_fields import SCHEMA_HOME
 from reconciler.secrets import SecretPath
+from reconciler.services.openai_fields import SCHEMA_HOME
 
 Spec = dict[str, Any]
 SCHEMA_FILE = Path("schemas") / "manifest.schema.json"

@@ -1,5 +1,5 @@
 """Build the JSON Schema of one (service, task type) from the spec facts, the overlay and the
-registry. Called by `reconciler.schemagen`, which adds the parts every service shares
+registry. Called by `reconciler.schema.gen`, which adds the parts every service shares
 (`inference_id`, `chunking_settings`, `reconcile`: `Common`) from the hand-kept field table.
 
 Every field node cites its source in `x-source`: the specification file and class at the
@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.schema_compile import INT_MAX, LONG_MAX
-from reconciler.schema_fields import (
+from reconciler.secrets import REFERENCE
+from reconciler.services import overlay, registry
+from reconciler.services.openai_fields import (
     DOCS,
     DRAFT,
     IDENTIFIER_MAX_LENGTH,
@@ -29,8 +31,6 @@ from reconciler.schema_fields import (
     UNINDEXED,
     URL_MAX_LENGTH,
 )
-from reconciler.secrets import REFERENCE
-from reconciler.services import overlay, registry
 from reconciler.services.registry import Service, Source
 
 FACTS_FILE = Path(__file__).resolve().parent / "spec_facts.json"
@@ -69,7 +69,7 @@ def spec_cite(file: str, anchor: str, branch: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Common:
-    """The nodes every service shares, built by schemagen from the hand-kept field table."""
+    """The nodes every service shares, built by `reconciler.schema.gen` from the hand-kept field table."""
 
     inference_id: Mapping[str, Any]
     chunking: Mapping[str, Any]

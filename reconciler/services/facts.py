@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-from reconciler.schema_fields import ES_INFERENCE
+from reconciler.services.openai_fields import ES_INFERENCE
 
 Release = tuple[int, ...]
 """An Elasticsearch release: (major, minor) or (major, minor, patch); see reconciler.defaults."""

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.schema_fields import ES_INFERENCE, RATE_LIMIT_SETTINGS, SERVICE_UTILS
+from reconciler.services.openai_fields import ES_INFERENCE, RATE_LIMIT_SETTINGS, SERVICE_UTILS
 
 SPEC = "elastic/elasticsearch-specification"
 PUT = f"{SPEC} specification/inference/"
@@ -127,7 +127,8 @@ SECRETS: tuple[Secret, ...] = (
     Secret(
         "openai",
         "service_settings.api_key",
-        f"{DEFAULT_SECRET}; the openai schema is the hand-kept table (reconciler.schema_fields)",
+        f"{DEFAULT_SECRET}; the openai schema is the hand-kept table "
+        "(reconciler.services.openai_fields)",
     ),
     *(
         Secret(name, "service_settings.api_key", f"{DEFAULT_SECRET}; {NOT_RETRIEVED}")

@@ -7,7 +7,7 @@ its endpoints (`Service.facts`, the kinds in `reconciler.services.facts`): the p
 in and with what, the named normalizers, the dynamic paths never diffed, the hidden-but-stored
 paths, and what `_update` changes per release. Every fact cites its upstream evidence; a
 full-tier descriptor with no fact of a kind says why (`ServiceFacts.none`), and what the
-evidence leaves open is in `ServiceFacts.gaps`. The schema generator (`reconciler.schemagen`,
+evidence leaves open is in `ServiceFacts.gaps`. The schema generator (`reconciler.schema.gen`,
 rate-limit defaults included), validation (`reconciler.schema`, `reconciler.checks`), the
 plan/apply guard (`reconciler.pipeline`) and openai's plan/apply tables (`reconciler.defaults`,
 a thin reader of the openai descriptor) all read it from here. What each task type returns and
@@ -20,7 +20,7 @@ the generic tier, `rpm=`, the specification's rate-limit default); then
 specification's facts. Two things still live beside it, both data: the service's secret paths
 (`overlay.SECRETS`, an `API_KEY_SERVICES` entry for a plain `api_key`) and overlay rows where
 the specification is wrong (`overlay.PATCHES`/`RULES`); `spec_facts.json` and the schemas are
-generated (`python -m reconciler.services.spec_extract`, `python -m reconciler.schemagen`).
+generated (`python -m reconciler.services.spec_extract`, `python -m reconciler.schema.gen`).
 
 Tiers:
 - `full`: reviewed field by field (overlay rows for what the specification gets wrong), an
@@ -43,8 +43,6 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from reconciler.model import TASK_TYPES as OPENAI_TASK_TYPES
-from reconciler.schema_fields import ES_INFERENCE
-from reconciler.schema_fields import TASK_SINCE as OPENAI_TASK_SINCE
 from reconciler.services.facts import (
     CHUNKING,
     CHUNKING_SOURCE,
@@ -66,6 +64,8 @@ from reconciler.services.facts import (
     UpdateStep,
 )
 from reconciler.services.facts import REPLACE as REPLACED
+from reconciler.services.openai_fields import ES_INFERENCE
+from reconciler.services.openai_fields import TASK_SINCE as OPENAI_TASK_SINCE
 from reconciler.services.overlay import EIS_DOCS, ELASTIC, SECRETS
 
 TASK_ORDER: tuple[str, ...] = (
@@ -85,7 +85,7 @@ class Tier(StrEnum):
 
 
 class Source(StrEnum):
-    TABLE = "table"  # reconciler.schema_fields, the hand-kept openai table
+    TABLE = "table"  # reconciler.services.openai_fields, the hand-kept openai table
     SPEC = "spec"  # spec_facts.json + overlay rows
     HAND = "hand"  # overlay.HandService (no request type in the specification)
 

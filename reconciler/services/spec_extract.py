@@ -17,7 +17,7 @@ each field appears in (and how its type or requiredness changed since); the shar
 
 The TypeScript is read line by line (the specification is written in a regular subset: one
 declaration per `export`, one field per line, doc comments in `/** ... */`), not compiled.
-The table is committed; the schema generator (`reconciler.schemagen`) reads it, so neither the
+The table is committed; the schema generator (`reconciler.schema.gen`) reads it, so neither the
 generator nor the tests need the specification itself. The specification is licensed under the
 Apache License 2.0 by Elasticsearch B.V.; the table records that and keeps the doc text as
 written upstream.

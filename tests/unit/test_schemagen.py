@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from reconciler import schemagen
 from reconciler.model import TASK_TYPES
+from reconciler.schema import gen as schemagen
 from reconciler.schema import validate_document
-from reconciler.schema_fields import (
+from reconciler.secrets import REFERENCE
+from reconciler.services.openai_fields import (
     DOC_ID_MAX_BYTES,
     DOC_ID_PREFIX,
     FIELDS,
@@ -30,7 +31,6 @@ from reconciler.schema_fields import (
     STRATEGIES,
     Field,
 )
-from reconciler.secrets import REFERENCE
 from tests.unit import seeddocs
 from tests.unit.seeddocs import DocField
 

@@ -19,15 +19,16 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import schema, schemagen
+from reconciler import schema
 from reconciler.checks import check_document
 from reconciler.errors import UsageError
 from reconciler.manifest import desired_endpoint, parse
 from reconciler.model import TASK_TYPES, Severity
+from reconciler.schema import gen as schemagen
 from reconciler.schema import manifest_schema, schema_for, service_schema, validate_document
-from reconciler.schema_fields import JAVA_MAX
 from reconciler.secrets import REFERENCE
 from reconciler.services import build, overlay, registry
+from reconciler.services.openai_fields import JAVA_MAX
 from reconciler.services.registry import Source, Tier
 from reconciler.sources import SourceFile
 from tests.conftest import CANARY_KEY

@@ -4,7 +4,7 @@ Each `Field` row gives a field's type, requiredness, default, range, the task ty
 it, the Elasticsearch version that added it (`since`, written as `x-since`; set for fields
 beyond the seed documents) and where the fact comes from (`source`, written as `x-source`).
 Each `Strategy` row gives the keys one chunking strategy takes and their limits. Data only:
-`reconciler.schemagen` turns it into JSON Schema.
+`reconciler.schema.gen` turns it into JSON Schema.
 
 Every integer carries the bound of the Java type Elasticsearch parses it into (`java`, written
 as `maximum` and `x-java-type`) and every free string a `max_length`, so that no value the server

@@ -1,16 +1,16 @@
 """Generate the committed JSON Schemas (draft 2020-12): one per (service, task type) and the
 envelope that dispatches on `service`, then `task_type`.
 
-`openai` comes from the hand-kept table `reconciler.schema_fields` (`FIELDS`, `STRATEGIES`):
-every manifest field with its type, requiredness, default, range, task types, `x-since` version
-and `x-source` citation. Every other service comes from the specification's fact table
-(`reconciler/services/spec_facts.json`, written by `reconciler.services.spec_extract`) corrected
-by the overlay (`reconciler.services.overlay`), for the services and task types the registry
-(`reconciler.services.registry`) lists; `reconciler.services.build` assembles them and this
-module adds the parts every service shares (`inference_id`, `chunking_settings`, `reconcile`)
-from the table. `python -m reconciler.schemagen` rewrites `schemas/`; with `--check` it only
-compares and exits 1 when a committed file differs from what the tables give.
-"""
+`openai` comes from the hand-kept table `reconciler.services.openai_fields` (`FIELDS`,
+`STRATEGIES`): every manifest field with its type, requiredness, default, range, task types,
+`x-since` version and `x-source` citation. Every other service comes from the specification's
+fact table (`reconciler/services/spec_facts.json`, written by
+`reconciler.services.spec_extract`) corrected by the overlay (`reconciler.services.overlay`),
+for the services and task types the registry (`reconciler.services.registry`) lists;
+`reconciler.services.build` assembles them and this module adds the parts every service shares
+(`inference_id`, `chunking_settings`, `reconcile`) from the table. `python -m
+reconciler.schema.gen` rewrites `schemas/`; with `--check` it only compares and exits 1 when a
+committed file differs from what the tables give."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.schema_fields import (
+from reconciler.services import build, registry
+from reconciler.services.openai_fields import (
     DOCS,
     DRAFT,
     FIELDS,
@@ -36,7 +37,6 @@ from reconciler.schema_fields import (
     Limit,
     Strategy,
 )
-from reconciler.services import build, registry
 
 MANIFEST_FILE = "manifest.schema.json"
 
@@ -275,7 +275,7 @@ def generate() -> dict[str, str]:
 
 def default_out() -> Path:
     """`reconciler/schemas`, a symlink to the repository's `schemas/` in a checkout."""
-    return Path(__file__).resolve().parent / "schemas"
+    return Path(__file__).resolve().parents[1] / "schemas"
 
 
 def stale(out: Path) -> list[str]:
@@ -299,7 +299,7 @@ def write(out: Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reconciler.schemagen", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m reconciler.schema.gen", description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 if stale")
     parser.add_argument("--out", type=Path, default=None, help="directory (default: schemas/)")
     args = parser.parse_args(argv)
@@ -307,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         names = stale(out)
         for name in names:
-            print(f"{out / name} is out of date; run `python -m reconciler.schemagen`")
+            print(f"{out / name} is out of date; run `python -m reconciler.schema.gen`")
         return 1 if names else 0
     for name in write(out):
         print(f"wrote {out / name}")

@@ -163,7 +163,7 @@ def _load(name: str) -> dict[str, Any]:
     try:
         text = resources.files("reconciler").joinpath("schemas", name).read_text("utf-8")
     except (FileNotFoundError, NotADirectoryError):
-        text = (Path(__file__).resolve().parent.parent / "schemas" / name).read_text("utf-8")
+        text = (Path(__file__).resolve().parents[2] / "schemas" / name).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
