@@ -69,7 +69,8 @@ def spec_cite(file: str, anchor: str, branch: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Common:
-    """The nodes every service shares, built by `reconciler.schema.gen` from the hand-kept field table."""
+    """The nodes every service shares, built by `reconciler.schema.gen` from the hand-kept
+    field table."""
 
     inference_id: Mapping[str, Any]
     chunking: Mapping[str, Any]
