@@ -94,6 +94,28 @@ _ENUM_MEMBER = re.compile(r"^\s+(\w+|'[^']+')\s*(?:=\s*[^,]+)?,?\s*$")
 _OPEN_MAP = re.compile(r"^\s+\[\w+: string\]: unknown\s*$")
 
 
+class DocComments:
+    """The `/** ... */` comment lines before a declaration or member: `take` consumes comment
+    lines; `pending` is the last complete comment, for the next declaration to claim."""
+
+    def __init__(self) -> None:
+        self.open: list[str] | None = None
+        self.pending: list[str] = []
+
+    def take(self, line: str, stripped: str) -> bool:
+        if self.open is not None:
+            self.open.append(line)
+            if stripped.endswith("*/"):
+                self.pending, self.open = self.open, None
+            return True
+        if stripped.startswith("/**"):
+            self.open = [line]
+            if stripped.endswith("*/") and len(stripped) > 4:
+                self.pending, self.open = self.open, None
+            return True
+        return False
+
+
 def parse_doc(lines: Sequence[str]) -> tuple[str, dict[str, list[str]]]:
     """The text and `@tags` of one `/** ... */` comment, given its lines."""
     text: list[str] = []
@@ -124,8 +146,7 @@ def read_declarations(text: str, file: str) -> dict[str, Decl]:
     """Every top-level `export` declaration of one `.ts` file."""
     decls: dict[str, Decl] = {}
     lines = text.splitlines()
-    doc: list[str] | None = None
-    pending: list[str] = []
+    comments = DocComments()
     current: Decl | None = None
     depth = 0
     opened = False
@@ -137,25 +158,17 @@ def read_declarations(text: str, file: str) -> dict[str, Decl]:
                 current.alias = f"{current.alias} {stripped}".strip().lstrip("| ")
                 continue
             current = None
-        if doc is not None:
-            doc.append(line)
-            if stripped.endswith("*/"):
-                pending, doc = doc, None
-            continue
-        if stripped.startswith("/**"):
-            doc = [line]
-            if stripped.endswith("*/") and len(stripped) > 4:
-                pending, doc = doc, None
+        if comments.take(line, stripped):
             continue
         if current is None:
             match = _DECL.match(line)
             if not match:
                 if stripped and not stripped.startswith("//"):
-                    pending = []
+                    comments.pending = []
                 continue
             kind, name = match.groups()
-            text_doc, tags = parse_doc(pending)
-            pending = []
+            text_doc, tags = parse_doc(comments.pending)
+            comments.pending = []
             current = Decl(kind, name, file, doc=text_doc, tags=tags)
             decls[name] = current
             if kind == "type":
@@ -177,8 +190,8 @@ def read_declarations(text: str, file: str) -> dict[str, Decl]:
         if depth <= 0:
             current = None
             continue
-        text_doc, tags = parse_doc(pending)
-        pending = []
+        text_doc, tags = parse_doc(comments.pending)
+        comments.pending = []
         if current.kind == "enum":
             match = _ENUM_MEMBER.match(line)
             if match:
@@ -219,22 +232,13 @@ def read_request(text: str, file: str) -> Request | None:
             since = match.group(1)
             break
     stack: list[str] = []
-    doc: list[str] | None = None
-    pending: list[str] = []
+    comments = DocComments()
     task_type = None
     body: dict[str, Member] = {}
     inside = False
     for line in lines:
         stripped = line.strip()
-        if doc is not None:
-            doc.append(line)
-            if stripped.endswith("*/"):
-                pending, doc = doc, None
-            continue
-        if stripped.startswith("/**"):
-            doc = [line]
-            if stripped.endswith("*/") and len(stripped) > 4:
-                pending, doc = doc, None
+        if comments.take(line, stripped):
             continue
         if line.startswith("export interface Request"):
             inside = True
@@ -244,7 +248,7 @@ def read_request(text: str, file: str) -> Request | None:
         block = _BLOCK.match(line)
         if block:
             stack.append(block.group(1))
-            pending = []
+            comments.pending = []
             continue
         if stripped in ("}", "},") and stack:
             stack.pop()
@@ -252,8 +256,8 @@ def read_request(text: str, file: str) -> Request | None:
         match = _FIELD.match(line)
         if match and stack:
             name, optional, type_text = match.groups()
-            text_doc, tags = parse_doc(pending)
-            pending = []
+            text_doc, tags = parse_doc(comments.pending)
+            comments.pending = []
             if stack[-1] == "path_parts" and name == "task_type":
                 task_type = type_text
             elif stack[-1] == "body":
