@@ -27,7 +27,6 @@ from reconciler.errors import ReconcilerError
 from reconciler.executor import steps
 from reconciler.executor.steps import ApplySettings, StepContext, StepFailed, remove_stray_probes
 from reconciler.model import Action, DesiredEndpoint, Plan, PlannedChange, Reason, StateRecord
-from reconciler.secrets import redact_text
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
@@ -139,7 +138,8 @@ class _Runner:
         progress: Progress,
     ) -> None:
         self.ctx, self.desired, self.limit, self.progress = ctx, desired, limit, progress
-        self.secrets = [s for d in desired.values() for s in d.resolved_secrets()]
+        # one redaction mechanism: the client's, taught every secret of the manifests
+        ctx.client.remember(*(s for d in desired.values() for s in d.resolved_secrets()))
 
     def settle_unexecuted(self, changes: Sequence[PlannedChange]) -> dict[int, EndpointOutcome]:
         """Blocked changes fail the apply (reported); no-ops are skipped (not reported)."""
@@ -173,8 +173,7 @@ class _Runner:
         try:
             return OK, await self.step(change)
         except ReconcilerError as error:
-            # the manifests' keys, and every credential the client knows (ES API key, password)
-            return FAILED, self.ctx.client.redact(redact_text(str(error), self.secrets))
+            return FAILED, self.ctx.client.redact(str(error))
 
     async def step(self, change: PlannedChange) -> str:
         if change.action is Action.DELETE:
