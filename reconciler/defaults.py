@@ -300,23 +300,103 @@ def first_fixed(fact: str) -> str:
     return ", ".join(".".join(map(str, start)) for start, _ in UPDATE_FACTS[fact].ranges)
 
 
-def updatable(release: Release) -> Mapping[tuple[str, ...], str]:
-    """Path prefix → MERGE | REPLACE for what `_update` changes in place (api_key aside)."""
-    table: Mapping[tuple[str, ...], str] = MappingProxyType({})
-    for since, entries in UPDATABLE:
-        if release >= since:
-            table = entries
-    return table
+def updatable(
+    release: Release, service: str = SERVICE, task_type: str | None = None
+) -> Mapping[tuple[str, ...], str]:
+    """Path prefix → MERGE | REPLACE for what `_update` changes in place (the secrets aside),
+    for the service's endpoints of `task_type` (every task type when None) on `release`: its
+    descriptor's update steps (`Service.facts.updates`); nothing for a service without any."""
+    found = _facts(service)
+    if found is None:
+        return MappingProxyType({})
+    table = found.updatable(release, task_type)
+    return MappingProxyType({tuple(path.split(".")): mode for path, mode in table.items()})
 
 
-def update_note(release: Release) -> str:
-    """A short clause saying what this release's update API can change."""
-    return next(note for since, note in reversed(UPDATE_NOTES) if release >= since)
+def update_note(release: Release, service: str = SERVICE) -> str:
+    """A short clause saying what this release's update API can change for the service."""
+    found = _facts(service)
+    steps = found.updates if found is not None else ()
+    notes = (
+        ((0, 0), "the server has no update API before 8.17"),
+        *((step.since, step.note) for step in steps),
+    )
+    if not steps:
+        notes = (*notes, ((8, 17), f"the update API changes only the secrets of {service}"))
+    return next(note for since, note in reversed(notes) if release >= since)
 
 
-def model_dimensions(model_id: object) -> int | None:
+def model_dimensions(model_id: object, service: str = SERVICE) -> int | None:
     """The model's default vector length, or None when we do not know the model."""
-    return MODEL_DIMENSIONS.get(model_id) if isinstance(model_id, str) else None
+    if not isinstance(model_id, str):
+        return None
+    for item in _filled(service, service_facts.DIMENSIONS):
+        if model_id in item.by_model:
+            return int(item.by_model[model_id])
+    return None
+
+
+# --- per service: the registry's facts as the core asks for them -------------------------------
+
+
+def _facts(service: object) -> service_facts.ServiceFacts | None:
+    found = SERVICES.get(service) if isinstance(service, str) else None
+    return found.facts if found is not None else None
+
+
+def _filled(service: object, path: str) -> tuple[service_facts.Filled, ...]:
+    found = _facts(service)
+    return tuple(item for item in found.filled if item.path == path) if found else ()
+
+
+def filled_default(service: object, task_type: str, path: str, release: Release) -> JSON:
+    """The value GET shows at `path` when the manifest leaves it unset, where it is known (a
+    rate limit, a similarity); None where the server picks it (see `server_chosen`), where the
+    service fills nothing there, or before the release that fills it."""
+    for item in _filled(service, path):
+        known = task_type in item.task_types and not item.when and item.value is not None
+        if known and (item.since is None or release >= item.since):
+            return item.value
+    return None
+
+
+def chunks(service: object, task_type: str) -> bool:
+    """Whether the service's endpoints of this task type carry chunking settings (8.16+)."""
+    return any(task_type in item.task_types for item in _filled(service, service_facts.CHUNKING))
+
+
+_NO_PATHS: tuple[tuple[str, ...], ...] = ()
+
+
+def server_chosen(service: object, task_type: str) -> tuple[tuple[str, ...], ...]:
+    """The paths whose value the server picks when the manifest leaves them unset and that we
+    cannot always predict (a vector length, a platform model variant): never diffed unless the
+    manifest had set them before."""
+    found = _facts(service)
+    if found is None:
+        return _NO_PATHS
+    return found.server_chosen().get(task_type, _NO_PATHS)
+
+
+def hidden_paths(service: object) -> tuple[tuple[str, ...], ...]:
+    """Non-secret paths the server stores but GET never shows (cohere `url`, `api_version`):
+    compared with the last-applied state only."""
+    found = _facts(service)
+    return tuple(tuple(item.path.split(".")) for item in found.hidden) if found else _NO_PATHS
+
+
+def normalizers_of(service: object, task_type: str) -> tuple[service_facts.Normalizer, ...]:
+    """The service's named normalizers that apply to this task type, in descriptor order."""
+    found = _facts(service)
+    if found is None:
+        return ()
+    return tuple(n for n in found.normalizers if not n.task_types or task_type in n.task_types)
+
+
+def secret_paths(service: object) -> tuple[tuple[str, ...], ...]:
+    """Every declared secret path of the service (a map-valued one as its own path)."""
+    found = SERVICES.get(service) if isinstance(service, str) else None
+    return tuple(item.parts for item in found.secrets) if found is not None else _NO_PATHS
 
 
 def default_chunking(*, legacy: bool) -> dict[str, JSON]:
@@ -377,22 +457,89 @@ def update_resets_chunking(caps: Capabilities, target: Mapping[str, JSON]) -> bo
 
 
 def replace_paths(
-    fields: Iterable[FieldChange], caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
+    fields: Iterable[FieldChange],
+    caps: Capabilities,
+    rotation: KeyRotation = KeyRotation.AUTO,
+    *,
+    service: str = SERVICE,
+    task_type: str | None = None,
 ) -> tuple[str, ...]:
     """The paths among fields that must not or cannot change through the update API."""
-    return tuple(item.path for item in fields if not in_place(item, caps, rotation))
+    fields = tuple(fields)
+    return tuple(
+        item.path
+        for item in fields
+        if not in_place(item, caps, rotation, service=service, task_type=task_type)
+        and not _switched_allocations(item, fields, caps, service, task_type)
+    )
 
 
 def in_place(
-    change: FieldChange, caps: Capabilities, rotation: KeyRotation = KeyRotation.AUTO
+    change: FieldChange,
+    caps: Capabilities,
+    rotation: KeyRotation = KeyRotation.AUTO,
+    *,
+    service: str = SERVICE,
+    task_type: str | None = None,
 ) -> bool:
-    """Whether `_update` makes this change: the key (unless the policy says recreate) and the
-    release's updatable paths. Under MERGE a key can be set but not removed
-    (`updatedTaskSettings` keeps omitted keys)."""
+    """Whether `_update` makes this change: a secret (unless the policy says recreate; never
+    its removal: the server rebuilds the secret settings from what the update sends, and a
+    secret of another kind, Azure's `entra_id` for `api_key`, is refused in place:
+    elastic/elasticsearch#149628) and the release's updatable paths for the service and task
+    type. Under MERGE a key can be set but not removed (`updatedTaskSettings` keeps omitted
+    keys)."""
     if change.sensitive:
-        return caps.update_api and rotation is not KeyRotation.RECREATE
+        return (
+            caps.update_api
+            and rotation is not KeyRotation.RECREATE
+            and change.op is not FieldOp.REMOVED
+        )
     path = tuple(change.path.split("."))
-    for prefix, mode in updatable(caps.release).items():
+    for prefix, mode in updatable(caps.release, service, task_type).items():
         if path[: len(prefix)] == prefix:
             return change.op is not FieldOp.REMOVED or mode == REPLACE
     return False
+
+
+ALLOCATIONS: Final = ("service_settings.num_allocations", "service_settings.adaptive_allocations")
+"""The in-cluster allocation settings: one excludes the other, and an `_update` setting one
+nulls the other (`ElasticsearchInternalServiceSettings.Update`: "[num_allocations] cannot be set
+if [adaptive_allocations] is set"; `toBuilder().setNumAllocations(…).setAdaptiveAllocations…`)."""
+
+
+def _switched_allocations(
+    change: FieldChange,
+    fields: tuple[FieldChange, ...],
+    caps: Capabilities,
+    service: str,
+    task_type: str | None,
+) -> bool:
+    """The removal of one allocation setting when the same change sets the other in place:
+    the server nulls it itself, so the pair is one in-place switch."""
+    if change.op is not FieldOp.REMOVED or change.path not in ALLOCATIONS:
+        return False
+    other = ALLOCATIONS[1 - ALLOCATIONS.index(change.path)]
+    return any(
+        item.path.startswith(other)
+        and item.op is not FieldOp.REMOVED
+        and in_place(item, caps, service=service, task_type=task_type)
+        for item in fields
+    )
+
+
+def incompatible_paths(service: str) -> frozenset[str]:
+    """`INCOMPATIBLE_PATHS` plus the service's element-type setting, which a semantic_text
+    field records too (`MinimalServiceSettings.elementType`): cohere's and Amazon Bedrock's
+    `embedding_type` (float, byte/int8, bit/binary vectors)."""
+    found = _facts(service)
+    extra = {
+        item.path
+        for item in (found.filled if found is not None else ())
+        if item.path == "service_settings.embedding_type"
+    }
+    normalized = {
+        item.path
+        for item in (found.normalizers if found is not None else ())
+        if item.path == "service_settings.embedding_type"
+    }
+    return INCOMPATIBLE_PATHS | extra | normalized

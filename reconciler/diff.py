@@ -16,7 +16,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.defaults import LEGACY_CHUNKING, SERVER_CHOSEN, Release, rotated_together
+from reconciler.defaults import (
+    LEGACY_CHUNKING,
+    Release,
+    chunks,
+    hidden_paths,
+    rotated_together,
+    server_chosen,
+)
 from reconciler.model import (
     API_KEY,
     JSON,
@@ -59,6 +66,7 @@ __all__ = [
     "secret_label",
     "update_body",
     "uses_legacy_chunking",
+    "with_hidden",
     "with_server_choices",
 ]
 
@@ -104,7 +112,24 @@ def compare_endpoint(
     spec = normalize_desired(
         desired.body, task_type=desired.task_type, release=release, legacy_chunking=legacy
     )
-    return compare(spec, live_spec, last_applied)
+    return compare(spec, with_hidden(live_spec, spec, last_applied), last_applied)
+
+
+def with_hidden(live: Spec, desired: Spec, last_applied: Mapping[str, JSON] | None) -> Spec:
+    """Live plus the hidden-but-stored values GET never shows (cohere `url`, `api_version`):
+    what was last applied there, the only record of what the server holds; adopting (no
+    record), the manifest's, which cannot be checked."""
+    paths = hidden_paths(live.get("service"))
+    if not paths or live.get("service") != desired.get("service"):
+        return live
+    source: Mapping[str, JSON] = desired if last_applied is None else last_applied
+    found = live
+    for path in paths:
+        if _get(found, path) is _MISSING:
+            value = _get(source, path)
+            if value is not _MISSING:
+                found = _put(found, path, value)
+    return found
 
 
 def compare(desired: Spec, live: Spec, last_applied: Mapping[str, JSON] | None) -> Comparison:
@@ -113,7 +138,7 @@ def compare(desired: Spec, live: Spec, last_applied: Mapping[str, JSON] | None) 
     if target == live:
         return Comparison(desired, target, ())
     last = _last_spec(last_applied)
-    chosen = SERVER_CHOSEN.get(target.get("task_type", ""), ())
+    chosen = _chosen(target)
     changes = tuple(
         _change(path, live, target, last, chosen) for path in changed_paths(live, target)
     )
@@ -127,7 +152,7 @@ def with_server_choices(desired: Spec, live: Spec, last_applied: Mapping[str, JS
     removing it is a real change back to the server's choice.
     """
     target = desired
-    for path in SERVER_CHOSEN.get(desired.get("task_type", ""), ()):
+    for path in _chosen(desired):
         if _get(desired, path) is _MISSING:
             target = _put(target, path, _server_choice(path, live, last_applied))
     return target
@@ -148,11 +173,12 @@ def uses_legacy_chunking(
 ) -> bool:
     """Whether unset chunking means word/250/100: the endpoint predates 8.16
     (`ChunkingSettingsBuilder.OLD_DEFAULT_SETTINGS`)."""
-    if body.get("chunking_settings") or live.get("task_type") != "text_embedding":
+    service, task_type = live.get("service"), str(live.get("task_type", ""))
+    if body.get("chunking_settings") or not chunks(service, task_type):
         return False
     if last_applied is not None:
-        was_embedding = last_applied.get("task_type") == "text_embedding"
-        return was_embedding and "chunking_settings" not in last_applied
+        was_chunked = chunks(last_applied.get("service"), str(last_applied.get("task_type", "")))
+        return was_chunked and "chunking_settings" not in last_applied
     return live.get("chunking_settings") == LEGACY_CHUNKING
 
 
@@ -300,9 +326,10 @@ def last_applied_spec(desired: DesiredEndpoint, live_after_apply: LiveEndpoint) 
     """What state remembers: the server's read-back, normalized, and which values it chose."""
     spec = normalize_live(live_after_apply.body, task_type=live_after_apply.task_type)
     raw = normalize_live(desired.body, task_type=desired.task_type)
+    spec = with_hidden(spec, raw, None)  # what GET hides was stored as sent
     chosen = [
         _dotted(path)
-        for path in SERVER_CHOSEN.get(spec["task_type"], ())
+        for path in _chosen(spec)
         if _get(raw, path) is _MISSING and _get(spec, path) is not _MISSING
     ]
     if chosen:
@@ -325,7 +352,7 @@ def _copy_updated(body: dict[str, Any], spec: Mapping[str, JSON], path: str) -> 
 
 def create_fields(spec: Mapping[str, JSON]) -> tuple[FieldChange, ...]:
     """What a create sets, leaf by leaf, plus the values the server will choose (computed)."""
-    chosen = SERVER_CHOSEN.get(spec.get("task_type", ""), ())
+    chosen = _chosen(spec)
     later = [
         FieldChange(path=_dotted(path), op=FieldOp.ADDED, computed=True)
         for path in chosen
@@ -374,6 +401,11 @@ def _last_spec(last_applied: Mapping[str, JSON] | None) -> Mapping[str, JSON] | 
     if last_applied is None or SERVER_CHOSEN_KEY not in last_applied:
         return last_applied
     return {key: value for key, value in last_applied.items() if key != SERVER_CHOSEN_KEY}
+
+
+def _chosen(spec: Mapping[str, JSON]) -> tuple[Path, ...]:
+    """The server-chosen paths of the spec's service and task type (`defaults.server_chosen`)."""
+    return server_chosen(spec.get("service"), str(spec.get("task_type", "")))
 
 
 def _dotted(path: Path) -> str:

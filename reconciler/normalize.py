@@ -1,11 +1,14 @@
 """The named normalizers: turn a desired body and a live body into one canonical form.
 
-The canonical form is a plain dict without secrets (`api_key`; the others never reach it:
-`DesiredEndpoint` keeps them apart, and GET never shows one):
+The canonical form is a plain dict without secrets (the manifest's `${VAR}` references at the
+service's secret paths are dropped; GET never shows one):
 `{"task_type", "service", "service_settings", "task_settings"?, "chunking_settings"?}`.
-Both sides go through the same steps over a private copy. For the desired side the `fill_*`
-steps add what the server would fill in on that release (`defaults.py`); for the live side
-they do nothing, and `set_identity` strips what is not comparable.
+Both sides go through the same steps over a private copy. What a service does is read from its
+descriptor in the service registry (`reconciler.services.registry`, through `defaults.py`): its
+named rewrites (`REWRITES`: case-insensitive enums, aliases, defaults never echoed), its dynamic
+paths (dropped on both sides), and for the desired side the values the server fills in on that
+release (`fill_*`); for the live side the fills do nothing, and `set_identity` strips what is
+not comparable.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.defaults import (
-    DEFAULT_SIMILARITY,
-    DEFAULT_URLS,
-    RATE_LIMIT_RPM,
     SENTENCE_OVERLAP,
     Release,
+    chunks,
     default_chunking,
+    filled_default,
     model_dimensions,
+    normalizers_of,
+    secret_paths,
     separators_for,
     supports,
 )
-from reconciler.model import JSON
+from reconciler.model import JSON, drop_path
+from reconciler.services import facts as service_facts
+from reconciler.services.registry import SERVICES
 
 Spec = dict[str, Any]
 
@@ -47,32 +53,76 @@ Normalizer = Callable[[Spec, Context], None]
 
 
 def set_identity(spec: Spec, ctx: Context) -> None:
-    """Task type from the URL or the live object, lower-cased; drop ids, secrets, internals."""
+    """Task type from the URL or the live object, lower-cased; drop ids, secrets, internals
+    (every secret path the service declares: the manifest holds `${VAR}` references there)."""
     for key in ("inference_id", "metadata", "reconcile"):
         spec.pop(key, None)
     spec["task_type"] = ctx.task_type.lower()
     settings = section(spec, "service_settings")
     for key in ("api_key", "dimensions_set_by_user"):
         settings.pop(key, None)
+    for path in secret_paths(spec.get("service")):
+        drop_path(spec, path)
 
 
-def move_legacy_model_id(spec: Spec, ctx: Context) -> None:
-    """A `task_settings.model`/`model_id` moves to `service_settings.model_id`
-    (`OpenAiService.moveModelFromTaskToServiceSettings`)."""
-    settings, task = section(spec, "service_settings"), section(spec, "task_settings")
-    for key in ("model", "model_id"):
-        if key in task and "model_id" not in settings:
-            settings["model_id"] = task.pop(key)
+def drop_dynamic(spec: Spec, ctx: Context) -> None:
+    """The paths whose value changes by itself (the descriptor's `Dynamic` facts) are never
+    compared: `elasticsearch` `num_allocations` while adaptive allocations are on or the
+    deployment is shared (`ElasticsearchInternalService.updateModelsWithDynamicFields`)."""
+    service = spec.get("service")
+    found = SERVICES.get(service) if isinstance(service, str) else None
+    for item in found.facts.dynamic if found is not None else ():
+        condition = _DYNAMIC_WHEN.get(item.path)
+        if condition is None or condition(spec):
+            drop_path(spec, tuple(item.path.split(".")))
 
 
-def drop_default_url(spec: Spec, ctx: Context) -> None:
+def _adaptive_or_shared(spec: Spec) -> bool:
+    settings = section(spec, "service_settings")
+    adaptive = settings.get("adaptive_allocations")
+    enabled = isinstance(adaptive, Mapping) and adaptive.get("enabled") is True
+    return enabled or "deployment_id" in settings
+
+
+_DYNAMIC_WHEN: dict[str, Callable[[Spec], bool]] = {
+    "service_settings.num_allocations": _adaptive_or_shared,
+}
+"""A dynamic path's condition, where it has one (the descriptor states it in prose); a path
+missing here is dynamic always (EIS `metadata`)."""
+
+
+def service_rewrites(spec: Spec, ctx: Context) -> None:
+    """The service's named normalizers (its descriptor's `normalizers`), in descriptor order."""
+    for item in normalizers_of(spec.get("service"), spec["task_type"]):
+        rewrite = REWRITES.get(item.name)
+        if rewrite is not None:
+            rewrite(spec, item)
+
+
+def move_legacy_model_id(spec: Spec, item: service_facts.Normalizer) -> None:
+    """openai: a `task_settings.model`/`model_id` moves to `service_settings.model_id`
+    (`OpenAiService.moveModelFromTaskToServiceSettings`); cohere: the deprecated
+    `service_settings.model` is read as `model_id` (`CohereCommonServiceSettings`)."""
+    settings = section(spec, "service_settings")
+    if item.path.startswith("task_settings"):
+        task = section(spec, "task_settings")
+        for key in ("model", "model_id"):
+            if key in task and "model_id" not in settings:
+                settings["model_id"] = task.pop(key)
+        return
+    legacy = item.path.rpartition(".")[2]
+    if legacy in settings and "model_id" not in settings:
+        settings["model_id"] = settings.pop(legacy)
+
+
+def drop_default_url(spec: Spec, item: service_facts.Normalizer) -> None:
     """The default URL is never echoed; an explicit default means the same endpoint."""
     settings = section(spec, "service_settings")
-    if "url" in settings and settings["url"] == DEFAULT_URLS.get(spec["task_type"]):
+    if "url" in settings and settings["url"] == item.table.get(spec["task_type"]):
         del settings["url"]
 
 
-def lower_similarity(spec: Spec, ctx: Context) -> None:
+def lower_similarity(spec: Spec, item: service_facts.Normalizer | None = None) -> None:
     """`similarity` is parsed case-insensitively and echoed lower-case
     (`SimilarityMeasure.fromString`)."""
     settings = section(spec, "service_settings")
@@ -80,26 +130,69 @@ def lower_similarity(spec: Spec, ctx: Context) -> None:
         settings["similarity"] = settings["similarity"].lower()
 
 
+def alias(spec: Spec, item: service_facts.Normalizer) -> None:
+    """An enum read case-insensitively and echoed as its canonical name (cohere
+    `embedding_type`: int8 → byte, binary → bit)."""
+    parts = _leaf(spec, item.path)
+    if parts is not None:
+        holder, key = parts
+        value = str(holder[key]).lower()
+        holder[key] = item.table.get(value, value)
+
+
+def upper_enum(spec: Spec, item: service_facts.Normalizer) -> None:
+    """An enum read in any case and echoed as the Java constant's name (Amazon Bedrock
+    `provider`: `amazontitan` → `AMAZONTITAN`)."""
+    parts = _leaf(spec, item.path)
+    if parts is not None:
+        holder, key = parts
+        holder[key] = str(holder[key]).upper()
+
+
+def drop_default(spec: Spec, item: service_facts.Normalizer) -> None:
+    """A value the server never echoes because it is the default (Amazon Bedrock
+    `embedding_type: float`): the same endpoint as leaving it out."""
+    parts = _leaf(spec, item.path)
+    if parts is not None:
+        holder, key = parts
+        if str(holder[key]).lower() == str(item.table.get("default", "")).lower():
+            del holder[key]
+
+
+REWRITES: dict[str, Callable[[Spec, service_facts.Normalizer], None]] = {
+    "move_legacy_model_id": move_legacy_model_id,
+    "drop_default_url": drop_default_url,
+    "lower_similarity": lower_similarity,
+    "alias": alias,
+    "upper_enum": upper_enum,
+    "drop_default": drop_default,
+}
+"""Each normalizer name a descriptor may use (`Normalizer.name`) → what it does."""
+
+
 def fill_similarity(spec: Spec, ctx: Context) -> None:
-    """text_embedding: the validation call stores `dot_product` when unset
-    (`TextEmbeddingModelValidator`)."""
-    if ctx.fill and spec["task_type"] == "text_embedding":
-        section(spec, "service_settings").setdefault("similarity", DEFAULT_SIMILARITY)
+    """Embeddings: the similarity the validation call stores when unset, where the service's
+    is known (`TextEmbeddingModelValidator`; openai and googlevertexai `dot_product`)."""
+    if ctx.fill:
+        value = _default(spec, ctx, service_facts.SIMILARITY)
+        if value is not None:
+            section(spec, "service_settings").setdefault("similarity", value)
 
 
 def fill_dimensions(spec: Spec, ctx: Context) -> None:
-    """text_embedding: the upstream's vector length when unset, if we know the model."""
+    """Embeddings: the upstream's vector length when unset, if we know the model."""
     settings = section(spec, "service_settings")
-    if ctx.fill and spec["task_type"] == "text_embedding" and "dimensions" not in settings:
-        dimensions = model_dimensions(settings.get("model_id"))
+    if ctx.fill and "dimensions" not in settings and spec["task_type"] == "text_embedding":
+        dimensions = model_dimensions(settings.get("model_id"), str(spec.get("service")))
         if dimensions is not None:
             settings["dimensions"] = dimensions
 
 
 def fill_rate_limit(spec: Spec, ctx: Context) -> None:
-    """`rate_limit.requests_per_minute`: 3000 or 500 per task type when unset (8.15+)."""
-    rpm = RATE_LIMIT_RPM.get(spec["task_type"])
-    if not ctx.fill or rpm is None or not supports("rate_limit", ctx.release or (0, 0)):
+    """`rate_limit.requests_per_minute`: the service's default per task type when unset
+    (`RateLimitSettings.of`, 8.15+)."""
+    rpm = _default(spec, ctx, service_facts.RATE_LIMIT) if ctx.fill else None
+    if rpm is None:
         return
     limit = section(spec, "service_settings").setdefault("rate_limit", {})
     if isinstance(limit, dict):
@@ -114,8 +207,9 @@ def drop_empty_task_settings(spec: Spec, ctx: Context) -> None:
 
 
 def canonical_chunking(spec: Spec, ctx: Context) -> None:
-    """text_embedding chunking in the shape the server echoes; the default when unset."""
-    if spec["task_type"] != "text_embedding":
+    """Chunking, where the service's task type chunks, in the shape the server echoes; the
+    default when unset."""
+    if not chunks(spec.get("service"), spec["task_type"]):
         return
     raw = spec.get("chunking_settings")
     if raw:
@@ -128,9 +222,8 @@ def canonical_chunking(spec: Spec, ctx: Context) -> None:
 
 NORMALIZERS: tuple[Normalizer, ...] = (
     set_identity,
-    move_legacy_model_id,
-    drop_default_url,
-    lower_similarity,
+    drop_dynamic,
+    service_rewrites,
     fill_similarity,
     fill_dimensions,
     fill_rate_limit,
@@ -156,6 +249,21 @@ def _normalize(body: Mapping[str, JSON], ctx: Context) -> Spec:
     for step in NORMALIZERS:
         step(spec, ctx)
     return spec
+
+
+def _default(spec: Spec, ctx: Context, path: str) -> JSON:
+    return filled_default(spec.get("service"), spec["task_type"], path, ctx.release or (0, 0))
+
+
+def _leaf(spec: Spec, path: str) -> tuple[dict[str, Any], str] | None:
+    """The mapping holding a dotted path's last key, when a string-like value is there."""
+    *parents, key = path.split(".")
+    holder: Any = spec
+    for part in parents:
+        holder = holder.get(part) if isinstance(holder, dict) else None
+    if isinstance(holder, dict) and isinstance(holder.get(key), str | int | float):
+        return holder, key
+    return None
 
 
 def _echo_shape(raw: dict[str, Any]) -> dict[str, Any]:

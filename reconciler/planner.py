@@ -42,11 +42,10 @@ from dataclasses import dataclass
 
 from reconciler.defaults import (
     CHUNKING_RESET_ISSUE,
-    INCOMPATIBLE_PATHS,
-    SERVICE,
     UNVALIDATED_UPDATE_ISSUE,
     first_fixed,
     in_place,
+    incompatible_paths,
     replace_paths,
     unsupported,
     update_note,
@@ -83,6 +82,7 @@ from reconciler.model import (
     Reason,
     StateRecord,
 )
+from reconciler.services.registry import MANAGED
 
 ORDER: tuple[Action, ...] = (
     Action.CREATE,
@@ -102,6 +102,7 @@ BREAKING_PATHS: frozenset[str] = frozenset(
         "service_settings.model_id",
         "service_settings.dimensions",
         "service_settings.similarity",
+        "service_settings.embedding_type",
     }
 )
 """Replacing these under a `semantic_text` field breaks it: the stored vectors no longer match
@@ -302,7 +303,8 @@ def decide_adopt(
     """
     assert facts.desired is not None
     fields, spec = comparison.changes, comparison.spec
-    replace = replace_paths(fields, caps)
+    service, task_type = kind(facts)
+    replace = replace_paths(fields, caps, service=service, task_type=task_type)
     resets = not replace and update_resets_chunking(caps, comparison.target)
     unmanaged = "exists on the server but not in state"
     # identical to the manifest: remember it, write nothing to the server
@@ -325,7 +327,7 @@ def decide_adopt(
         replace = tuple(dict.fromkeys(item.path for item in fields))
         why = f"{_labels(fields)} changed, and {reset_clause(comparison, caps)}"
     else:
-        why = replace_reason(replace, fields, caps)
+        why = replace_reason(replace, fields, caps, service=service)
     # needs a replace: deleting an endpoint reconciler did not create needs consent
     if not options.allow_disruptive:
         why = f"{unmanaged}, and adopting it needs a replace ({why});"
@@ -434,7 +436,10 @@ def noted_reset(facts: Facts, comparison: Comparison, caps: Capabilities) -> Chu
     if reset is None or live is None:
         return None
     chunking = [item for item in comparison.changes if _is_chunking(item.path)]
-    if not chunking or all(in_place(item, caps) for item in chunking):
+    service, task_type = kind(facts)
+    if not chunking or all(
+        in_place(item, caps, service=service, task_type=task_type) for item in chunking
+    ):
         return None
     found = normalize_live(live.body, task_type=live.task_type).get("chunking_settings")
     expected = comparison.spec.get("chunking_settings")
@@ -494,16 +499,17 @@ def decide_change(
     assert facts.desired is not None
     rotation = options.key_rotation or facts.desired.options.key_rotation
     fields = comparison.changes
+    service, task_type = kind(facts)
     # the user asked for an in-place rotation the server cannot do
     if key_changed and rotation is KeyRotation.UPDATE and not caps.update_api:
         why = f"{_secret_labels(fields)} changed and key_rotation is update, but"
-        why += f" {update_note(caps.release)}"
+        why += f" {update_note(caps.release, service)}"
         return _planned(facts, Action.BLOCKED, Reason.NO_UPDATE_API, why, fields=fields)
-    replace = replace_paths(fields, caps, rotation)
+    replace = replace_paths(fields, caps, rotation, service=service, task_type=task_type)
     # something the server cannot (or, for the key, should not) update in place: replace
     if replace:
         code = Reason.ROTATE_RECREATE if _only_secrets(replace, fields) else Reason.REPLACE
-        why = replace_reason(replace, fields, caps, rotation)
+        why = replace_reason(replace, fields, caps, rotation, service=service)
         return replace_change(
             facts, comparison, replace, why, options=options, caps=caps, code=code
         )
@@ -618,7 +624,8 @@ def refuse_incompatible(
         return change
     if "mapping_compatibility_check" not in caps.features:
         return change
-    changed = sorted(INCOMPATIBLE_PATHS.intersection(change.replace_paths))
+    service, _task_type = kind(facts)
+    changed = sorted(incompatible_paths(service).intersection(change.replace_paths))
     if not changed:
         return change
     why = (
@@ -638,9 +645,12 @@ def guard(
     # the server's own endpoints are never touched
     if live is not None and live.preconfigured:
         return _block(change, Reason.PRECONFIGURED, "a preconfigured endpoint is never touched")
-    # another service's endpoint is never deleted
-    if live is not None and live.service != SERVICE:
-        why = f"the live endpoint uses service {live.service!r}; reconciler never deletes it"
+    # an endpoint of a service plan/apply do not manage is never deleted
+    if live is not None and live.service not in MANAGED:
+        why = (
+            f"the live endpoint uses service {live.service!r}, which plan/apply do not manage;"
+            " reconciler never deletes it"
+        )
         return _block(change, Reason.NOT_OPENAI, why)
     # `protect: true` in the manifest
     if protect:
@@ -660,6 +670,8 @@ def replace_reason(
     fields: Iterable[FieldChange],
     caps: Capabilities,
     rotation: KeyRotation = KeyRotation.AUTO,
+    *,
+    service: str = "openai",
 ) -> str:
     """E.g. "model_id changed and the server cannot update it in place (8.17–9.4 …)"."""
     fields = tuple(fields)
@@ -670,7 +682,23 @@ def replace_reason(
     why = f"{_labels_of(paths)} {verb} and the server cannot update {_it(paths)} in place"
     if set(paths) & removed and caps.update_api:
         return f"{why} (the update API merges: a key cannot be removed in place)"
-    return f"{why} ({update_note(caps.release)})"
+    secrets_removed = [item for item in fields if item.sensitive and item.op is FieldOp.REMOVED]
+    if secrets_removed and caps.update_api and _only_secrets(paths, fields):
+        return (
+            f"{_secret_labels(fields)} changed: a secret of another kind cannot replace"
+            " one in place (elastic/elasticsearch#149628)"
+        )
+    return f"{why} ({update_note(caps.release, service)})"
+
+
+def kind(facts: Facts) -> tuple[str, str]:
+    """The (service, task type) of the endpoint the manifest declares (the live one's when
+    no manifest does): what the update tables are looked up by."""
+    if facts.desired is not None:
+        return str(facts.desired.body.get("service", "")), facts.desired.task_type.lower()
+    if facts.live is not None:
+        return facts.live.service, facts.live.task_type
+    return "", ""
 
 
 def reset_clause(comparison: Comparison, caps: Capabilities) -> str:

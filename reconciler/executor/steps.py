@@ -39,9 +39,11 @@ from reconciler.defaults import (
     CHUNKING_RESET_ISSUE,
     DEFAULT_SIMILARITY,
     LEGACY_CHUNKING,
-    SERVER_CHOSEN,
+    SERVICE,
     capabilities,
+    hidden_paths,
     model_dimensions,
+    server_chosen,
 )
 from reconciler.diff import (
     UpdateRequest,
@@ -162,7 +164,8 @@ async def create_body(
     size OpenAI lets a request ask for (text-embedding-3-*), so nothing else changes."""
     body = body_of(change, desired)
     recreated = change.code in (Reason.RECREATE_MISSING, Reason.INTERRUPTED_REPLACE)
-    if not recreated or change.task_type != "text_embedding":
+    openai = desired.body.get("service") == SERVICE
+    if not recreated or change.task_type != "text_embedding" or not openai:
         return body
     settings = dict(body.get("service_settings") or {})
     model = str(settings.get("model_id", ""))
@@ -686,12 +689,16 @@ def reset_message(reset: ChunkingReset) -> str:
 
 
 def without_server_choices(spec: Mapping[str, JSON], desired: DesiredEndpoint) -> dict[str, Any]:
-    """The spec minus server-chosen paths (`dimensions`) the manifest does not set."""
+    """The spec minus server-chosen paths (`dimensions`) the manifest does not set, and minus
+    the paths GET never shows (cohere `url`): a read-back cannot check those."""
     raw = normalize_live(desired.body, task_type=desired.task_type)
     expected: dict[str, Any] = {key: _copy(value) for key, value in spec.items()}
-    for path in SERVER_CHOSEN.get(str(expected.get("task_type", "")), ()):
+    service, task_type = expected.get("service"), str(expected.get("task_type", ""))
+    for path in server_chosen(service, task_type):
         if not has_path(raw, path):
             drop_path(expected, path)
+    for path in hidden_paths(service):
+        drop_path(expected, path)
     return expected
 
 
