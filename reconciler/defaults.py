@@ -514,9 +514,13 @@ def _switched_allocations(
     service: str,
     task_type: str | None,
 ) -> bool:
-    """The removal of one allocation setting when the same change sets the other in place:
-    the server nulls it itself, so the pair is one in-place switch."""
+    """The removal of one allocation setting when the same change sets the other in place, on
+    a release whose update takes both (9.5+): the server nulls it itself, so the pair is one
+    in-place switch. Before, setting `num_allocations` on an adaptive deployment is refused."""
     if change.op is not FieldOp.REMOVED or change.path not in ALLOCATIONS:
+        return False
+    settable = FieldChange(change.path, op=FieldOp.CHANGED)
+    if not in_place(settable, caps, service=service, task_type=task_type):
         return False
     other = ALLOCATIONS[1 - ALLOCATIONS.index(change.path)]
     return any(

@@ -340,6 +340,17 @@ def _in_cluster_facts(task_types: tuple[str, ...]) -> ServiceFacts:
                 )
                 for name in ("num_threads", "num_allocations", "adaptive_allocations")
             ),
+            *(
+                Filled(
+                    path,
+                    None,
+                    f"{EMBEDDING_DETAILS}; taken as chosen by the server (never diffed unless "
+                    "declared): the in-cluster model's own values are not read",
+                    ("text_embedding",),
+                )
+                for path in (SIMILARITY, DIMENSIONS)
+                if "text_embedding" in task_types
+            ),
             _chunking(chunked),
         ),
         dynamic=(
@@ -391,7 +402,8 @@ def _in_cluster_facts(task_types: tuple[str, ...]) -> ServiceFacts:
             "replace)",
             "rerank task_settings.return_documents (specification @server_default true) is not "
             "known to be echoed by GET",
-            "text_embedding similarity/dimensions of an in-cluster model: not read yet",
+            "text_embedding similarity/dimensions of an in-cluster model: not read, so taken as "
+            "chosen by the server (never diffed unless the manifest declares them)",
             "default endpoints (ids starting with `.`) cannot be updated: not a table row",
         ),
     )
@@ -555,6 +567,8 @@ AMAZONBEDROCK_FACTS = ServiceFacts(
             f"{RATE_LIMIT_EVIDENCE}; {SPEC_RATE_LIMITS}; {BEDROCK_SETTINGS}",
             {240: ("text_embedding", "completion", "chat_completion")},
         ),
+        Filled(SIMILARITY, None, EMBEDDING_DETAILS, ("text_embedding",)),
+        Filled(DIMENSIONS, None, EMBEDDING_DETAILS, ("text_embedding",)),
         _chunking(("text_embedding",)),
     ),
     normalizers=(
@@ -587,7 +601,8 @@ AMAZONBEDROCK_FACTS = ServiceFacts(
     gaps=(
         "chat_completion rate_limit is likely updatable in the newest code (an Update.PARSER): "
         "not confirmed, so a replace",
-        "text_embedding similarity/dimensions filled by the server: not read yet",
+        "text_embedding similarity/dimensions the server stores when unset: not read, so taken "
+        "as chosen by the server (never diffed unless the manifest declares them)",
         "task_settings.max_new_tokens echoed with a default: not confirmed for this service",
     ),
 )
