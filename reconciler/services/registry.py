@@ -24,8 +24,8 @@ generated (`python -m reconciler.services.spec_extract`, `python -m reconciler.s
 
 Tiers:
 - `full`: reviewed field by field (overlay rows for what the specification gets wrong), an
-  example manifest in `examples/services/`, invalid-corpus cases; `openai` is also managed by
-  plan/apply.
+  example manifest in `examples/services/`, invalid-corpus cases, and managed by plan/apply
+  (`managed`): diffed, updated or replaced, rotated and smoke-tested from its facts.
 - `generic`: validated by its generated schema with its secrets declared; any change to a
   non-secret setting will mean replacing the endpoint (no update table yet).
 
@@ -686,6 +686,7 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.13",
         {"text_embedding": B818, "sparse_embedding": B818, "rerank": B818},
+        managed=True,
         facts=ELASTICSEARCH_FACTS,
     ),
     _service(
@@ -699,6 +700,7 @@ _ALL: tuple[Service, ...] = (
             "use `service: elasticsearch` with `model_id: .elser_model_2` (or "
             "`.elser_model_2_linux-x86_64`) instead"
         ),
+        managed=True,
         facts=ELSER_FACTS,
     ),
     _service(
@@ -714,6 +716,7 @@ _ALL: tuple[Service, ...] = (
             "embedding": None,
         },
         source=Source.HAND,
+        managed=True,
         facts=ELASTIC_FACTS,
     ),
     _service(
@@ -721,6 +724,7 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.14",
         {"text_embedding": B818, "completion": B818, "chat_completion": "9.3"},
+        managed=True,
         facts=AZUREOPENAI_FACTS,
     ),
     _service(
@@ -728,6 +732,7 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.13",
         {"text_embedding": B818, "rerank": B818, "completion": B818},
+        managed=True,
         facts=COHERE_FACTS,
     ),
     _service(
@@ -735,6 +740,7 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.12",
         {"text_embedding": B818, "completion": B818, "chat_completion": "9.4"},
+        managed=True,
         facts=AMAZONBEDROCK_FACTS,
     ),
     _service(
@@ -742,6 +748,7 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.15",
         {"text_embedding": B818, "rerank": B818, "completion": "8.19", "chat_completion": "8.19"},
+        managed=True,
         facts=GOOGLEVERTEXAI_FACTS,
     ),
     # --- generic tier

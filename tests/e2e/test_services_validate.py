@@ -261,13 +261,22 @@ def test_elser_validates_with_a_warning(tmp_path: Path, capsys: pytest.CaptureFi
 
 @pytest.mark.parametrize("command", [["plan"], ["apply", "--yes"]])
 def test_plan_and_apply_refuse_an_unmanaged_service_located(
-    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("ES_URL", "http://127.0.0.1:9")  # never contacted
     monkeypatch.setenv("OPENAI_API_KEY", "sk-unused")
-    code = run([*command, str(SERVICE_EXAMPLES / "cohere-rerank.yaml"), str(REPO / "examples")])
+    monkeypatch.setenv("MISTRAL_API_KEY", "unused")
+    generic = tmp_path / "mistral.yaml"
+    generic.write_text(
+        "inference_id: my-mistral\ntask_type: text_embedding\nservice: mistral\n"
+        "service_settings:\n  api_key: ${MISTRAL_API_KEY}\n  model: mistral-embed\n"
+    )
+    code = run([*command, str(generic), str(REPO / "examples")])
     err = capsys.readouterr().err
     assert code == 1
     assert "services validated but not yet managed by plan/apply" in err
-    assert f"{SERVICE_EXAMPLES / 'cohere-rerank.yaml'}:5:10: service `cohere`" in err
+    assert f"{generic}:3:10: service `mistral`" in err
     assert "could not reach" not in err and "internal error" not in err

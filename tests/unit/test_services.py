@@ -69,7 +69,7 @@ def test_tiers() -> None:
     assert {s.name for s in registry.by_tier(Tier.GENERIC)} == set(registry.NAMES) - FULL
     for service in registry.by_tier(Tier.GENERIC):
         assert service.updates == registry.REPLACE
-    assert registry.MANAGED == ("openai",)
+    assert set(registry.MANAGED) == FULL
 
 
 @pytest.mark.parametrize("service", [s for s in registry.NAMES if s not in ("openai", "elastic")])
@@ -527,12 +527,27 @@ def test_elser_validates_with_a_warning_naming_elasticsearch() -> None:
     assert "`elasticsearch`" in warning.message
 
 
-def test_an_unmanaged_service_is_a_located_usage_error() -> None:
+MISTRAL = """\
+inference_id: my-mistral
+task_type: text_embedding
+service: mistral
+service_settings:
+  api_key: ${MISTRAL_API_KEY}
+  model: mistral-embed
+"""
+
+
+def test_a_generic_tier_service_is_a_located_usage_error_for_plan() -> None:
     with pytest.raises(
         UsageError,
-        match=r"^m\.yaml:3:10: service `elser` is validated but not yet managed by plan/apply",
+        match=r"^m\.yaml:3:10: service `mistral` is validated but not yet managed by plan/apply",
     ):
-        desired_endpoint(document(ELSER))
+        desired_endpoint(document(MISTRAL))
+
+
+def test_every_full_tier_service_is_managed() -> None:
+    assert {s.name for s in registry.by_tier(registry.Tier.FULL)} == set(registry.MANAGED)
+    assert desired_endpoint(document(ELSER)).task_type == "sparse_embedding"
 
 
 # --- the fast path and the envelope agree with jsonschema ----------------------------------
