@@ -106,6 +106,10 @@ class ApplySettings:
     concurrency: int = 4
     allow_disruptive: bool = False
     put_timeout: str | None = "60s"
+    deploy_timeout: str | None = "100s"
+    """The PUT `timeout` for an in-cluster service (`elasticsearch`, `elser`): the create starts
+    a model deployment and may download the model first (elastic/elasticsearch PRs #126805,
+    #129003 extend the timeout to both); kept below the client's 120 s read timeout."""
     commit: str | None = None
 
 
@@ -120,6 +124,19 @@ class StepContext:
     settings: ApplySettings
     now: Callable[[], datetime]
     records: Mapping[str, StateRecord] | None = None
+
+
+IN_CLUSTER = ("elasticsearch", "elser")
+"""The services whose endpoints run a trained-model deployment on the cluster's ML nodes."""
+
+NOT_ITS_DEPLOYMENT = (
+    "{id}: Elasticsearch changes a deployment's allocations only through the inference endpoint"
+    " that created it (409 INFERENCE_REFERENCE_CANNOT_UPDATE_ANOTHER_ENDPOINT or"
+    " INFERENCE_CAN_ONLY_UPDATE_MODELS_IT_CREATED: elastic/elasticsearch PR #114457); change"
+    " num_allocations/adaptive_allocations on the endpoint that created the deployment (or with"
+    " POST _ml/trained_models/<deployment_id>/deployment/_update), and leave them out of this"
+    " manifest; nothing was changed"
+)
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -198,6 +215,12 @@ async def update(ctx: StepContext, change: PlannedChange, desired: DesiredEndpoi
             await ctx.client.update_endpoint(
                 change.task_type, change.inference_id, request.body, secrets=sent
             )
+        except ConflictError as error:
+            if desired.body.get("service") not in IN_CLUSTER:
+                raise
+            raise StepFailed(
+                f"{NOT_ITS_DEPLOYMENT.format(id=change.inference_id)}: {error}"
+            ) from None
         except ApiError as error:
             if not rotating:
                 raise
@@ -269,8 +292,15 @@ async def put_new(
         change.inference_id,
         body if body is not None else body_of(change, desired),
         secrets_of(desired),
-        ctx.settings.put_timeout,
+        put_timeout(ctx.settings, desired),
     )
+
+
+def put_timeout(settings: ApplySettings, desired: DesiredEndpoint) -> str | None:
+    """The PUT `timeout`: generous where the create starts a model deployment."""
+    if desired.body.get("service") in IN_CLUSTER:
+        return settings.deploy_timeout
+    return settings.put_timeout
 
 
 async def settle(
@@ -321,7 +351,7 @@ async def prove(
             probe,
             body_of(change, desired),
             secrets_of(desired),
-            ctx.settings.put_timeout,
+            put_timeout(ctx.settings, desired),
         )
     except ApiError as error:
         why = f"the new configuration was refused on a probe endpoint; {change.inference_id}"
@@ -448,7 +478,11 @@ async def restore(ctx: StepContext, live: LiveEndpoint, desired: DesiredEndpoint
     does not take `dimensions` (text-embedding-ada-002) refuses that upstream; the endpoint is
     then reported missing."""
     await ctx.client.put_endpoint_safely(
-        live.task_type, live.inference_id, live.body, secrets_of(desired), ctx.settings.put_timeout
+        live.task_type,
+        live.inference_id,
+        live.body,
+        secrets_of(desired),
+        put_timeout(ctx.settings, desired),
     )
 
 
