@@ -132,6 +132,9 @@ class EsClient:
         self._count = 0
         self._info: ServerInfo | None = None
         self._info_lock = asyncio.Lock()  # concurrent creates ask for the version once
+        self._services: Any = None
+        self._services_asked = False
+        self._services_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
             base_url=target.url,
             transport=transport,
@@ -294,14 +297,40 @@ class EsClient:
         return InUse(indexes=result.indexes, pipelines=result.pipelines)
 
     async def infer(
-        self, task_type: str, inference_id: str, input: str | Sequence[str]
+        self,
+        task_type: str,
+        inference_id: str,
+        input: str | Sequence[str],
+        *,
+        query: str | None = None,
     ) -> InferenceOutput:
-        """Run an inference; `chat_completion` goes through the `_stream` SSE route."""
+        """Run an inference; `chat_completion` goes through the `_stream` SSE route. `query` is
+        sent only when given (rerank: `RerankRequest` body `query`; other task types refuse it,
+        e.g. `Field [query] cannot be specified for task type [text_embedding]`)."""
         if task_type == "chat_completion":
             return await self._chat(inference_id, input)
         path = _path("_inference", task_type, inference_id)
-        body = await self._call("POST", path, payload={"input": input})
+        payload: dict[str, JSON] = {"input": input if isinstance(input, str) else list(input)}
+        if query is not None:
+            payload["query"] = query
+        body = await self._call("POST", path, payload=payload)
         return parse_inference(task_type, body)
+
+    async def services(self) -> Any:
+        """`GET _inference/_services` (8.16+; `RestGetInferenceServicesAction`), asked once per
+        client, that is once per run, and cached. None when the target does not answer it:
+        an older server (400/404), a missing privilege (403), serverless (an internal route),
+        an answer that is not JSON, a server error or a transport failure. Advisory only: the
+        caller reads it for warnings and it never fails a command."""
+        async with self._services_lock:
+            if not self._services_asked:
+                self._services_asked = True
+                try:
+                    self._services = await self._call("GET", "_inference/_services", retry=NO_RETRY)
+                except ApiError as error:
+                    log.info("GET /_inference/_services not available: %s", error)
+                    self._services = None
+            return self._services
 
     # -- documents (the state index) -----------------------------------------------------
 

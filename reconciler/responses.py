@@ -109,13 +109,34 @@ class Doc:
 
 
 @dataclass(frozen=True, slots=True)
+class RankedInput:
+    """One entry of a rerank answer (`RankedDocument`): which input, its score, its text."""
+
+    index: int
+    relevance_score: float
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InferenceOutput:
-    """What an inference call returned: vectors, or text (streamed frames counted)."""
+    """What an inference call returned, whatever the service: dense vectors (with their element
+    type), sparse token weights, a ranking, or text (streamed frames counted).
+
+    `problem` says what of the answer could not be read as its shape promises (a missing
+    result key, a weight that is not a number, ...): the smoke check reports it as the failure
+    instead of a parse error ever escaping.
+    """
 
     task_type: str
     embeddings: tuple[tuple[float, ...], ...] = ()
     text: str = ""
     chunks: int = 0
+    element_type: str = "float"
+    """`float`, `byte` or `bit` (bits packed eight to a byte: `TextEmbeddingBitResults`)."""
+    sparse: tuple[Mapping[str, float], ...] = ()
+    truncated: tuple[bool, ...] = ()
+    ranked: tuple[RankedInput, ...] = ()
+    problem: str | None = None
 
 
 def error_for_status(
@@ -177,15 +198,103 @@ def to_live_endpoint(entry: Mapping[str, JSON]) -> LiveEndpoint:
     )
 
 
+DENSE_KEYS: Mapping[str, str] = {
+    "text_embedding": "float",
+    "text_embedding_bytes": "byte",
+    "text_embedding_bits": "bit",
+    "embeddings": "float",
+    "embeddings_bytes": "byte",
+    "embeddings_bits": "bit",
+}
+"""The result keys of dense vectors and their element type: elastic/elasticsearch
+`TextEmbeddingFloatResults` (`text_embedding`), `TextEmbeddingByteResults`
+(`text_embedding_bytes`), `TextEmbeddingBitResults` (`text_embedding_bits`, each byte eight
+dimensions), and the multimodal `embedding` task's `embeddings[_bytes|_bits]`
+(elastic/elasticsearch-specification `specification/inference/_types/Results.ts`)."""
+
+
 def parse_inference(task_type: str, body: Mapping[str, Any]) -> InferenceOutput:
-    """A non-streaming inference answer (ES `TextEmbeddingFloatResults`,
-    `ChatCompletionResults`)."""
-    if task_type == "text_embedding":
-        vectors = tuple(tuple(item["embedding"]) for item in body.get("text_embedding", []))
-        return InferenceOutput(task_type, embeddings=vectors)
-    results = body.get(task_type, [])
+    """A non-streaming inference answer, read by the result key the server wrote (whatever the
+    service): dense vectors, `sparse_embedding`, `rerank`, `completion`. Never raises: what does
+    not have the promised shape is the output's `problem`."""
+    if not isinstance(body, Mapping):
+        return InferenceOutput(task_type, problem="the answer is not a JSON object")
+    dense = next((key for key in DENSE_KEYS if key in body), None)
+    if dense is not None:
+        return _dense(task_type, dense, body[dense])
+    if "sparse_embedding" in body:
+        return _sparse(task_type, body["sparse_embedding"])
+    if "rerank" in body:
+        return _ranked(task_type, body["rerank"])
+    results = body.get(task_type, body.get("completion"))
+    if not isinstance(results, list):
+        keys = ", ".join(sorted(map(str, body))) or "none"
+        return InferenceOutput(
+            task_type, problem=f"no {task_type} result in the answer (keys: {keys})"
+        )
     text = "".join(str(r.get("result", "")) for r in results if isinstance(r, dict))
     return InferenceOutput(task_type, text=text)
+
+
+def _dense(task_type: str, key: str, results: Any) -> InferenceOutput:
+    element_type = DENSE_KEYS[key]
+    vectors: list[tuple[float, ...]] = []
+    for item in results if isinstance(results, list) else [None]:
+        values = item.get("embedding") if isinstance(item, dict) else None
+        if not isinstance(values, list) or not all(_is_number(v) for v in values):
+            problem = f"`{key}` holds an entry that is not a list of numbers"
+            return InferenceOutput(task_type, element_type=element_type, problem=problem)
+        vectors.append(tuple(values))
+    return InferenceOutput(task_type, embeddings=tuple(vectors), element_type=element_type)
+
+
+def _sparse(task_type: str, results: Any) -> InferenceOutput:
+    weights: list[Mapping[str, float]] = []
+    truncated: list[bool] = []
+    for item in results if isinstance(results, list) else [None]:
+        tokens = item.get("embedding") if isinstance(item, dict) else None
+        if not isinstance(tokens, dict):
+            problem = "`sparse_embedding` holds an entry without an `embedding` token map"
+            return InferenceOutput(task_type, problem=problem)
+        bad = next((t for t, w in tokens.items() if not _is_number(w)), None)
+        if bad is not None:
+            problem = f"the weight of token {str(bad)[:40]!r} is not a number"
+            return InferenceOutput(task_type, problem=problem)
+        weights.append({str(t): float(w) for t, w in tokens.items()})
+        truncated.append(bool(item.get("is_truncated", False)))  # type: ignore[union-attr]
+    return InferenceOutput(task_type, sparse=tuple(weights), truncated=tuple(truncated))
+
+
+def _ranked(task_type: str, results: Any) -> InferenceOutput:
+    """`rerank` entries. The index and score are numbers as the server writes them
+    (`RankedDocument`); numeric strings, as elastic/elasticsearch-specification's
+    `RerankResponseExample1.yaml` prints them, are read too."""
+    ranked: list[RankedInput] = []
+    for item in results if isinstance(results, list) else [None]:
+        index = _number(item.get("index")) if isinstance(item, dict) else None
+        score = _number(item.get("relevance_score")) if isinstance(item, dict) else None
+        if index is None or score is None or index != int(index):
+            problem = "`rerank` holds an entry without a whole `index` and a `relevance_score`"
+            return InferenceOutput(task_type, problem=problem)
+        text = item.get("text")  # type: ignore[union-attr]
+        ranked.append(RankedInput(int(index), score, text if isinstance(text, str) else None))
+    return InferenceOutput(task_type, ranked=tuple(ranked))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(value: object) -> float | None:
+    """A JSON number, or a string holding one; None otherwise."""
+    if _is_number(value):
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def chat_delta(data: str) -> str:

@@ -198,9 +198,44 @@ def build_schema(service: str, task_type: str) -> dict[str, Any]:
     """The schema of one manifest document of `service` and `task_type`."""
     descriptor = registry.SERVICES[service]
     if descriptor.source is registry.Source.TABLE:
-        return build_task_schema(task_type)
+        return with_smoke_request(build_task_schema(task_type), task_type)
     name = registry.schema_name(service, task_type)
-    return build.task_schema(descriptor, task_type, common_nodes(), schema_id(name))
+    schema = build.task_schema(descriptor, task_type, common_nodes(), schema_id(name))
+    return with_smoke_request(schema, task_type)
+
+
+SMOKE_SOURCE = (
+    "the reconciler's own setting (the `reconcile` block is never sent to Elasticsearch); "
+    "sent as the body of `POST _inference/rerank/{id}`: `query` and `input` (a string or an "
+    "array of strings), elastic/elasticsearch-specification specification/inference/rerank/"
+    "RerankRequest.ts"
+)
+
+
+def with_smoke_request(schema: dict[str, Any], task_type: str) -> dict[str, Any]:
+    """The `reconcile.smoke` block of one task type's schema: rerank also takes `query` and
+    a list of documents as `input` (each ranked by the smoke test); the others one text."""
+    if task_type != "rerank":
+        return schema
+    smoke = schema["properties"]["reconcile"]["properties"]["smoke"]["properties"]
+    text = {k: v for k, v in smoke["input"].items() if k in ("type", "minLength", "maxLength")}
+    smoke["input"] = {
+        "description": "What the smoke test ranks: one text, or a list of texts (documents). "
+        "Default: three short documents.",
+        "type": ["string", "array"],
+        "minLength": text["minLength"],
+        "maxLength": text["maxLength"],
+        "items": text,
+        "minItems": 1,
+        "x-source": SMOKE_SOURCE,
+    }
+    smoke["query"] = {
+        "description": "The query the smoke test ranks the input against. Default: a question "
+        "about the first default document.",
+        **text,
+        "x-source": SMOKE_SOURCE,
+    }
+    return schema
 
 
 def build_manifest_schema() -> dict[str, Any]:

@@ -36,6 +36,9 @@ class TaskType:
     smoke: str
     """The smoke check to run, by name (`reconciler.smoke`)."""
     evidence: str
+    results: tuple[str, ...] = ()
+    """The keys its answer may carry its result under (`reconciler.responses.parse_inference`
+    reads any of them); empty for a streamed answer."""
 
 
 RESULTS = "elastic/elasticsearch-specification specification/inference/_types/Results.ts"
@@ -56,6 +59,7 @@ TASK_TYPES: Mapping[str, TaskType] = MappingProxyType(
                 "check_embedding",
                 f"{RESULTS} (`text_embedding` float vectors, or `text_embedding_bytes`/"
                 f"`text_embedding_bits`); {CHUNKING}",
+                ("text_embedding", "text_embedding_bytes", "text_embedding_bits"),
             ),
             TaskType(
                 "sparse_embedding",
@@ -63,6 +67,7 @@ TASK_TYPES: Mapping[str, TaskType] = MappingProxyType(
                 True,
                 "check_sparse",
                 f"{RESULTS} (`sparse_embedding`: token → weight maps); {CHUNKING}",
+                ("sparse_embedding",),
             ),
             TaskType(
                 "rerank",
@@ -70,6 +75,7 @@ TASK_TYPES: Mapping[str, TaskType] = MappingProxyType(
                 False,
                 "check_rerank",
                 f"{RESULTS} (RankedDocument: index, relevance_score, text?)",
+                ("rerank",),
             ),
             TaskType(
                 "completion",
@@ -77,6 +83,7 @@ TASK_TYPES: Mapping[str, TaskType] = MappingProxyType(
                 False,
                 "check_completion",
                 f"{RESULTS} (CompletionResult: `completion[].result`)",
+                ("completion",),
             ),
             TaskType(
                 "chat_completion",
@@ -93,6 +100,7 @@ TASK_TYPES: Mapping[str, TaskType] = MappingProxyType(
                 "check_embedding",
                 "elastic/elasticsearch PR #154174 (the multimodal `embedding` task: dense "
                 f"vectors, chunked like text_embedding); {CHUNKING}",
+                ("embeddings", "embeddings_bytes", "embeddings_bits"),
             ),
         )
     }
