@@ -14,6 +14,10 @@ never print a key (the key ring and the log answer with fingerprints only).
     POST   /_sandbox/openai/keys/_allow     {"key": "sk-..."}
     GET    /_sandbox/openai/requests        {"requests": [...]} (when a log is given)
     DELETE /_sandbox/openai/requests
+    GET    /_sandbox/keys/{service}         another provider's key ring (azureopenai, cohere…)
+    PUT    /_sandbox/keys/{service}         {"valid": ["key", ...]} or {"valid": null} (any key)
+    POST   /_sandbox/keys/{service}/_revoke {"key": "..."}
+    POST   /_sandbox/keys/{service}/_allow  {"key": "..."}
 
 List these routes *before* the ``Mount("/_sandbox/openai", upstream)``: a mount matches every
 path under its prefix, so it would otherwise shadow ``/_sandbox/openai/keys`` and ``/requests``.
@@ -30,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler.sandbox.es.services.keys import ServiceKeys
 from reconciler.sandbox.faults import FaultInjector, FaultRule, FaultRuleError
 from reconciler.sandbox.upstream import KeyRing, UpstreamLog
 
@@ -157,6 +162,35 @@ def _key_routes(keys: KeyRing) -> list[Route]:
     ]
 
 
+def _service_key_routes(service_keys: ServiceKeys) -> list[Route]:
+    def ring(request: Request) -> KeyRing:
+        return service_keys.ring(request.path_params["service"])
+
+    async def put(request: Request) -> Response:
+        keys = ring(request)
+        keys.set_valid(_valid_keys(await _json(request)))
+        return JSONResponse(keys.describe())
+
+    async def get(request: Request) -> Response:
+        return JSONResponse(ring(request).describe())
+
+    async def revoke(request: Request) -> Response:
+        ring(request).revoke(_key_field(await _json(request)))
+        return JSONResponse(ACK)
+
+    async def allow(request: Request) -> Response:
+        ring(request).allow(_key_field(await _json(request)))
+        return JSONResponse(ACK)
+
+    path = "/_sandbox/keys/{service}"
+    return [
+        Route(path, _guarded(put), methods=["PUT"]),
+        Route(path, _guarded(get), methods=["GET"]),
+        Route(path + "/_revoke", _guarded(revoke), methods=["POST"]),
+        Route(path + "/_allow", _guarded(allow), methods=["POST"]),
+    ]
+
+
 def _log_routes(log: UpstreamLog) -> list[Route]:
     async def get(_request: Request) -> Response:
         return JSONResponse({"requests": log.to_list()})
@@ -172,8 +206,14 @@ def _log_routes(log: UpstreamLog) -> list[Route]:
 
 
 def admin_routes(
-    keys: KeyRing, faults: FaultInjector, log: UpstreamLog | None = None
+    keys: KeyRing,
+    faults: FaultInjector,
+    log: UpstreamLog | None = None,
+    service_keys: ServiceKeys | None = None,
 ) -> list[Route]:
-    """All control routes; the request-log routes only when ``log`` is given."""
+    """All control routes; the request-log routes only when ``log`` is given, the other
+    providers' key rings only when ``service_keys`` is."""
     routes = _fault_routes(faults) + _latency_routes(faults) + _key_routes(keys)
+    if service_keys is not None:
+        routes += _service_key_routes(service_keys)
     return routes + (_log_routes(log) if log is not None else [])

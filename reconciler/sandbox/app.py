@@ -78,7 +78,10 @@ class SandboxApp:
         caller = UpstreamCaller(self._client, config.retry)
         self.es_state = EsState(self.caps, self.store, caller, _auth(config), clock=config.clock)
         self.es = EsApp(self.es_state)
-        routes: list[Any] = [*admin_routes(self.keys, self.faults, self.upstream_log)]
+        service_keys = self.es_state.service_keys
+        routes: list[Any] = [
+            *admin_routes(self.keys, self.faults, self.upstream_log, service_keys),
+        ]
         routes.append(Mount("/_sandbox/openai", self.upstream))
         self.control = Starlette(routes=routes)
         self.app = FaultMiddleware(self._dispatch, self.faults)

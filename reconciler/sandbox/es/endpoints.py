@@ -6,10 +6,14 @@ endpoints every cluster lists (`ModelRegistry.defaultConfigs`, `ElasticsearchInt
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .chunking import DEFAULT_SETTINGS, OLD_DEFAULT_SETTINGS
+from .services import SERVICES
 from .versions import Capabilities
+
+if TYPE_CHECKING:
+    from .state import EsState
 
 _EMBEDDING_ORDER = (
     "model_id",
@@ -24,13 +28,19 @@ _COMPLETION_ORDER = ("model_id", "url", "organization_id", "max_input_tokens", "
 _ADAPTIVE = {"enabled": True, "min_number_of_allocations": 0, "max_number_of_allocations": 32}
 
 
-def render(record: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
+def render(
+    record: dict[str, Any], caps: Capabilities, state: EsState | None = None
+) -> dict[str, Any]:
     """`ModelConfigurations.toFilteredXContent`: never secrets nor internal flags."""
+    service = SERVICES.get(record["service"])
+    settings = _service_settings(record)
+    if service is not None and state is not None:
+        settings = service.render_settings(record, state)
     out: dict[str, Any] = {
         "inference_id": record["inference_id"],
         "task_type": record["task_type"],
         "service": record["service"],
-        "service_settings": _service_settings(record),
+        "service_settings": settings,
     }
     task_settings = record.get("task_settings") or {}
     if task_settings or not caps.omit_empty_task_settings:
@@ -38,6 +48,8 @@ def render(record: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
     chunking = _chunking(record, caps)
     if chunking is not None:
         out["chunking_settings"] = chunking
+    if service is not None and state is not None:
+        out.update(service.extra_fields(record, state))
     return out
 
 
@@ -53,14 +65,21 @@ def _chunking(record: dict[str, Any], caps: Capabilities) -> dict[str, Any] | No
     if not caps.chunking:
         return None
     chunking = record.get("chunking_settings")
-    if (
-        chunking is None
-        and record["service"] == "openai"
-        and record["task_type"] == "text_embedding"
-    ):
+    if chunking is None and _chunked(record):
         # Endpoints persisted before 8.16 read back with the old word-based default.
         return dict(OLD_DEFAULT_SETTINGS)
     return copy.deepcopy(chunking)
+
+
+def _chunked(record: dict[str, Any]) -> bool:
+    """Which endpoints carry chunking settings: openai's text_embedding ones; for the other
+    services the embedding task types (`parseRequestConfig` reads `chunking_settings` only
+    for them)."""
+    if record["service"] == "openai":
+        return bool(record["task_type"] == "text_embedding")
+    if record["service"] not in SERVICES:
+        return False
+    return record["task_type"] in ("text_embedding", "sparse_embedding")
 
 
 def _elasticsearch(inference_id: str, task_type: str, model_id: str) -> dict[str, Any]:

@@ -24,6 +24,9 @@ from .openai_config import (
     update_service_settings,
 )
 from .semantic import SettingsMissing, incompatible_indices, incompatible_message
+from .services import service_for
+from .services.base import Service
+from .services.update import merge_service_update
 from .validate import validate_endpoint
 
 log = logging.getLogger("reconciler.sandbox")
@@ -102,12 +105,22 @@ async def put_endpoint(ctx: Ctx) -> Response:
             "with a reserved ID.",
         )
     task_type = resolve_task_type(ctx, ctx.url_task_type, config.pop("task_type", None))
-    service = _service(config)
-    record = parse_openai_request(inference_id, task_type, config, state.caps)
+    service = _service(config, ctx)
+    emulated = service_for(service, state.caps)
+    if emulated is None:
+        record = parse_openai_request(inference_id, task_type, config, state.caps)
+    else:
+        record = emulated.parse(inference_id, task_type, config, state.caps)
     if state.caps.mapping_compatibility_check:
         await check_existing_uses(ctx, record)
     timeout = ctx.time_param("timeout") if state.caps.put_timeout else None
-    await validate_endpoint(state, record, 30.0 if timeout is None else timeout, ctx.timeout_label)
+    if emulated is None:
+        timeout_s = 30.0 if timeout is None else timeout
+        await validate_endpoint(state, record, timeout_s, ctx.timeout_label)
+    else:
+        await emulated.create(
+            state, record, 30.0 if timeout is None else timeout, ctx.timeout_label
+        )
     if inference_id in state.store.endpoints:
         raise EsError(
             400,
@@ -116,7 +129,7 @@ async def put_endpoint(ctx: Ctx) -> Response:
         )
     record["service"] = service
     state.store.put_endpoint(record)
-    return es_response(ctx, render(record, state.caps))
+    return es_response(ctx, render(record, state.caps, state))
 
 
 async def check_existing_uses(ctx: Ctx, record: dict[str, Any]) -> None:
@@ -166,13 +179,15 @@ def resolve_task_type(ctx: Ctx, url_task_type: str, body_value: Any) -> str:
     return body_task_type
 
 
-def _service(config: dict[str, Any]) -> str:
+def _service(config: dict[str, Any], ctx: Ctx) -> str:
     service = config.pop("service", None)
     if service is None:
         raise status_exception(
             400, "Inference endpoint configuration is missing the [service] setting"
         )
     name = java_str(service)
+    if name == "openai" or service_for(name, ctx.state.caps) is not None:
+        return name
     if name not in KNOWN_SERVICES:
         raise status_exception(400, f"Unknown service [{name}]")
     if name != "openai":
@@ -194,7 +209,7 @@ async def get_endpoints(ctx: Ctx) -> Response:
         check_task_type(task_type, record)
         records = [record]
     key = "endpoints" if state.caps.version.at_least(8, 15) else "models"
-    return es_response(ctx, {key: [render(r, state.caps) for r in records]})
+    return es_response(ctx, {key: [render(r, state.caps, state) for r in records]})
 
 
 # -- DELETE ------------------------------------------------------------------------------
@@ -227,6 +242,7 @@ async def delete_endpoint(ctx: Ctx) -> Response:
         return es_response(ctx, body)
     if message and not ctx.force:
         raise status_exception(409, message)
+    _on_delete(ctx, inference_id)
     state.store.delete_endpoint(inference_id)
     return es_response(ctx, {"acknowledged": True, "pipelines": [], "indexes": []})
 
@@ -262,8 +278,18 @@ def _delete_815(ctx: Ctx, inference_id: str, pipelines: list[str]) -> Response:
             "Use `force` to delete it anyway, or use `dry_run` to list the pipelines that "
             "reference it.",
         )
+    _on_delete(ctx, inference_id)
     ctx.state.store.delete_endpoint(inference_id)
     return es_response(ctx, {"acknowledged": True})
+
+
+def _on_delete(ctx: Ctx, inference_id: str) -> None:
+    """The service's side effects of a delete (the `elasticsearch` service stops the
+    deployment the endpoint created)."""
+    record = ctx.state.get(inference_id)
+    emulated = service_for(record["service"], ctx.state.caps)
+    if emulated is not None:
+        emulated.on_delete(ctx.state, record)
 
 
 def _refuse_reserved(ctx: Ctx, inference_id: str) -> None:
@@ -324,6 +350,9 @@ async def update_endpoint(ctx: Ctx) -> Response:
     validate_inference_id(inference_id)
     settings = _update_settings(ctx)
     task_type = resolve_task_type(ctx, ctx.url_task_type, settings.get("task_type"))
+    if inference_id in state.defaults:
+        # `TransportUpdateInferenceModelAction` (newest copy): ids starting with `.`.
+        raise status_exception(400, f"Default endpoint [{inference_id}] cannot be updated")
     record = state.store.endpoints.get(inference_id)
     if record is None:
         raise EsError(
@@ -334,9 +363,14 @@ async def update_endpoint(ctx: Ctx) -> Response:
     if task_type != record["task_type"]:
         # `TransportUpdateInferenceModelAction.validateResolvedTaskType`
         raise status_exception(400, "Task type must match the task type of the existing endpoint")
-    merged = merge_update(ctx, record, settings)
+    emulated = service_for(record["service"], caps)
+    if emulated is None:
+        merged = merge_update(ctx, record, settings)
+    else:
+        emulated.check_updatable(state, record)
+        merged = merge_service_update(state, emulated, record, settings)
     if merged == record and not caps.update_noop_writes:
-        return es_response(ctx, render(record, caps))
+        return es_response(ctx, render(record, caps, state))
     if caps.update_resets_chunking:
         merged["chunking_settings"] = None
     if inference_id in state.updating:
@@ -349,13 +383,22 @@ async def update_endpoint(ctx: Ctx) -> Response:
         timeout = ctx.time_param("timeout") if caps.update_timeout else None
         state.updating.add(inference_id)
         try:
-            await validate_endpoint(
-                state, merged, 30.0 if timeout is None else timeout, ctx.timeout_label
-            )
+            await _validate_update(ctx, emulated, merged, 30.0 if timeout is None else timeout)
         finally:
             state.updating.discard(inference_id)
+    if emulated is not None:
+        emulated.apply_update(state, record, merged)
     state.store.put_endpoint(merged)
-    return es_response(ctx, render(merged, caps))
+    return es_response(ctx, render(merged, caps, state))
+
+
+async def _validate_update(
+    ctx: Ctx, emulated: Service | None, merged: dict[str, Any], timeout: float
+) -> None:
+    if emulated is None:
+        await validate_endpoint(ctx.state, merged, timeout, ctx.timeout_label)
+    else:
+        await emulated.validate_update(ctx.state, merged)
 
 
 def _update_settings(ctx: Ctx) -> dict[str, Any]:

@@ -121,10 +121,10 @@ def _completion_settings(m: dict[str, Any], errors: Errors) -> dict[str, Any]:
 
 
 def _rate_limit(m: dict[str, Any], task_type: str, errors: Errors) -> int:
-    return _rate_limit_or(m, DEFAULT_RATE_LIMIT[task_type], errors)
+    return rate_limit_or(m, DEFAULT_RATE_LIMIT[task_type], errors)
 
 
-def _rate_limit_or(m: dict[str, Any], default: int, errors: Errors) -> int:
+def rate_limit_or(m: dict[str, Any], default: int, errors: Errors) -> int:
     """`RateLimitSettings.of`: unknown keys inside `rate_limit` throw at once."""
     settings = extract_map(m, "rate_limit") or {}
     value = remove_as_int_or_long(settings, "requests_per_minute", errors)
@@ -144,7 +144,7 @@ def update_service_settings(current: dict[str, Any], m: dict[str, Any]) -> dict[
     organization = extract_string(m, "organization_id", SS, errors, required=False)
     max_tokens = extract_positive_int(m, "max_input_tokens", SS, errors, required=False)
     rate = current.get("rate_limit", {}).get("requests_per_minute")
-    rpm = _rate_limit_or(m, rate, errors)
+    rpm = rate_limit_or(m, rate, errors)
     errors.raise_if_any()
     out = dict(current)
     if organization is not None:

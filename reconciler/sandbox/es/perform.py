@@ -19,6 +19,8 @@ from .errors import EsError, status_exception, validation_failed
 from .http import PRODUCT_HEADER, Ctx, es_response
 from .inference import check_task_type, prepare_ids
 from .openai_client import chat_body
+from .services import service_for
+from .services.base import InferRequest
 from .validate import timeout_error
 
 _REQUEST_FIELDS = (
@@ -94,9 +96,10 @@ def _inputs(body: dict[str, Any], task_type: str) -> list[str]:
 
 
 def _openai_record(ctx: Ctx) -> dict[str, Any]:
+    """The endpoint to run: openai's, or one of a service the sandbox emulates."""
     record = ctx.state.get(ctx.inference_id)
     check_task_type(ctx.url_task_type, record)
-    if record["service"] != "openai":
+    if record["service"] != "openai" and service_for(record["service"], ctx.state.caps) is None:
         raise status_exception(
             400,
             f"[sandbox] the [{record['service']}] service of [{record['inference_id']}] is not "
@@ -125,6 +128,8 @@ async def perform(ctx: Ctx) -> Response:
     body = _parse_fields(ctx, _REQUEST_FIELDS, "inference_request")
     inputs = _inputs(body, ctx.url_task_type)
     record = _openai_record(ctx)
+    if record["service"] != "openai":
+        return await _perform_service(ctx, record, body, inputs)
     user = _user(record, body)
     caller = ctx.state.caller
     if record["task_type"] == "text_embedding":
@@ -136,6 +141,33 @@ async def perform(ctx: Ctx) -> Response:
         text = await _bounded(ctx, caller.complete(record, inputs[0], user))
         return es_response(ctx, {"completion": [{"result": text}]})
     raise status_exception(400, _chat_on_plain_post(record["inference_id"]))
+
+
+async def _perform_service(
+    ctx: Ctx, record: dict[str, Any], body: dict[str, Any], inputs: list[str]
+) -> Response:
+    """Inference on an endpoint of a service other than openai (`SenderService.infer`)."""
+    service = service_for(record["service"], ctx.state.caps)
+    assert service is not None
+    task_type = record["task_type"]
+    if task_type == "chat_completion":
+        raise status_exception(400, _chat_on_plain_post(record["inference_id"]))
+    query = body.get("query")
+    if task_type == "rerank" and query is None:
+        raise validation_failed(
+            [f"Field [query] cannot be null for task type [{task_type}]"],
+            "action_request_validation_exception",
+        )
+    request = InferRequest(
+        inputs=inputs,
+        query=None if query is None else str(query),
+        top_n=body.get("top_n"),
+        return_documents=body.get("return_documents"),
+        input_type=body.get("input_type"),
+        task_settings=dict(body.get("task_settings") or {}),
+    )
+    result = await _bounded(ctx, service.infer(ctx.state, record, request))
+    return es_response(ctx, result)
 
 
 def _user(record: dict[str, Any], body: dict[str, Any]) -> str | None:
@@ -192,6 +224,8 @@ async def stream(ctx: Ctx) -> Response:
     if isinstance(record_or_error, EsError):
         return sse_error_response(record_or_error)
     record = record_or_error
+    if record["service"] != "openai":
+        return await _service_stream(ctx, record)
     if record["task_type"] == "chat_completion":
         return await _chat_stream(ctx, record)
     try:
@@ -218,7 +252,50 @@ async def unified(ctx: Ctx) -> Response:
                 f"[{record_or_error['task_type']}] must be one of [chat_completion]",
             )
         )
+    if record_or_error["service"] != "openai":
+        return await _service_stream(ctx, record_or_error)
     return await _chat_stream(ctx, record_or_error)
+
+
+async def _service_stream(ctx: Ctx, record: dict[str, Any]) -> Response:
+    """`_stream`/`_unified` of another service: the same event shapes as openai's, with the
+    answer in one delta."""
+    service = service_for(record["service"], ctx.state.caps)
+    assert service is not None
+    chat = record["task_type"] == "chat_completion"
+    try:
+        if chat:
+            body = _parse_fields(ctx, _CHAT_FIELDS, "chat_completion_request")
+            messages = body.get("messages")
+            if not isinstance(messages, list):
+                raise EsError(400, "x_content_parse_exception", "Required [messages]")
+            last = messages[-1] if messages else {}
+            prompt = str(last.get("content", "")) if isinstance(last, dict) else ""
+        else:
+            body = _parse_fields(ctx, _REQUEST_FIELDS, "inference_request")
+            inputs = _inputs(body, ctx.url_task_type)
+            _single_input(inputs)
+            prompt = inputs[0]
+        text = await _bounded(ctx, service.stream_text(ctx.state, record, prompt))
+    except EsError as error:
+        return sse_error_response(error)
+    events = _chat_events(record, text) if chat else [{"completion": [{"delta": text}]}]
+    frames = [sse_frame("message", json.dumps(e, separators=(",", ":"))) for e in events]
+    frames.append(sse_frame("message", "[DONE]"))
+    return Response("".join(frames), 200, PRODUCT_HEADER, "text/event-stream")
+
+
+def _chat_events(record: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    settings = record["service_settings"]
+    model = str(settings.get("model_id") or settings.get("model") or record["service"])
+    base = {"id": f"chatcmpl-{record['inference_id']}", "model": model,
+            "object": "chat.completion.chunk"}  # fmt: skip
+    first = {"delta": {"content": text, "role": "assistant"}, "index": 0}
+    last = {"delta": {}, "finish_reason": "stop", "index": 0}
+    return [
+        {"id": base["id"], "choices": [first], "model": model, "object": base["object"]},
+        {"id": base["id"], "choices": [last], "model": model, "object": base["object"]},
+    ]
 
 
 def _stream_record(ctx: Ctx) -> dict[str, Any] | EsError:
@@ -228,7 +305,9 @@ def _stream_record(ctx: Ctx) -> dict[str, Any] | EsError:
         return error
     if record["task_type"] not in ("completion", "chat_completion"):
         return status_exception(
-            405, f"Streaming is not allowed for service [openai] and task [{record['task_type']}]"
+            405,
+            f"Streaming is not allowed for service [{record['service']}] and task "
+            f"[{record['task_type']}]",
         )
     return record
 

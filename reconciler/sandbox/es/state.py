@@ -13,6 +13,7 @@ from .auth import AuthConfig
 from .endpoints import preconfigured
 from .errors import endpoint_not_found
 from .openai_client import UpstreamCaller
+from .services.keys import ServiceKeys
 from .store import Store
 from .versions import Capabilities
 
@@ -26,6 +27,7 @@ class EsState:
     node_name: str = "sandbox-node-0"
     clock: Callable[[], float] = time.monotonic
     updating: set[str] = field(default_factory=set)
+    service_keys: ServiceKeys = field(default_factory=ServiceKeys)
     defaults: dict[str, dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -49,10 +49,12 @@ def key_fingerprint(key: str) -> str:
 
 
 class KeyRing:
-    """The upstream's valid keys. ``valid=None`` means any key that starts with ``sk-``."""
+    """The upstream's valid keys. ``valid=None`` means any non-empty key that starts with
+    ``prefix`` (``sk-`` for OpenAI; the other services' rings use ``""``)."""
 
-    def __init__(self, valid: set[str] | None = None) -> None:
+    def __init__(self, valid: set[str] | None = None, prefix: str = "sk-") -> None:
         self._lock = threading.Lock()
+        self.prefix = prefix
         self._valid: set[str] | None = None
         self._revoked: set[str] = set()
         self.set_valid(valid)
@@ -84,14 +86,17 @@ class KeyRing:
         with self._lock:
             if digest in self._revoked:
                 return False
-            return key.startswith("sk-") if self._valid is None else digest in self._valid
+            if self._valid is None:
+                return bool(key) and key.startswith(self.prefix)
+            return digest in self._valid
 
     def describe(self) -> dict[str, Any]:
         """The configuration without keys: the mode and the fingerprints."""
         with self._lock:
             valid = None if self._valid is None else sorted(d[:8] for d in self._valid)
             revoked = sorted(d[:8] for d in self._revoked)
-        mode = "any_sk" if valid is None else "listed"
+        any_mode = "any_sk" if self.prefix == "sk-" else "any"
+        mode = any_mode if valid is None else "listed"
         return {"mode": mode, "valid_fingerprints": valid, "revoked_fingerprints": revoked}
 
 
