@@ -7,18 +7,21 @@ decides nothing itself: the planner decides, the executor executes, the renderer
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
+from reconciler.advisories import Advisory, advisories_for
 from reconciler.checks import check_documents
 from reconciler.defaults import capabilities
 from reconciler.errors import NotFoundError, UsageError
 from reconciler.manifest import Document, desired_endpoint, parse, unmanaged_message
 from reconciler.model import DesiredEndpoint, Diagnostic, InUse, LiveEndpoint, Location, Plan
 from reconciler.planner import PlanOptions, needs_in_use, plan
+from reconciler.render.advisories import advisory_line, wants_github
 from reconciler.secrets import Secret, fingerprints, resolve
 from reconciler.sources import Skipped, read_sources
 
@@ -94,14 +97,36 @@ def empty_set(paths: Sequence[str], skipped: Sequence[Skipped]) -> Diagnostic:
 # --- plan ---------------------------------------------------------------------------------------
 
 
+def warn_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class WarnOnce:
+    """Says each distinct warning once per run (watch re-plans every interval with the same
+    ports: an advisory is repeated only when its text changes, e.g. the days left)."""
+
+    def __init__(self, say: Callable[[str], None] = warn_on_stderr) -> None:
+        self._say = say
+        self._said: set[str] = set()
+
+    def __call__(self, message: str) -> None:
+        if message not in self._said:
+            self._said.add(message)
+            self._say(message)
+
+
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """The edges a use case talks to, injected so that tests and watch can swap them."""
+    """The edges a use case talks to, injected so that tests and watch can swap them.
+
+    `warn` takes the advisories a plan gives (`reconciler.advisories`): on stderr by default,
+    each once per run, like the plain-http warning."""
 
     client: EsClient
     store: StateStore
     env: Mapping[str, str]
     now: Callable[[], datetime]
+    warn: Callable[[str], None] = field(default_factory=WarnOnce)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +139,9 @@ class PlanResult:
     state: StateSnapshot
     fingerprints: Mapping[str, Mapping[str, str]]
     """Per inference_id, each secret's fingerprint by dotted path (`secrets.fingerprints`)."""
+    advisories: tuple[Advisory, ...] = ()
+    """Warnings that never fail the plan (`reconciler.advisories`), already given to
+    `Ports.warn`."""
 
 
 def resolve_keys(manifests: ManifestSet, env: Mapping[str, str]) -> list[DesiredEndpoint]:
@@ -151,7 +179,11 @@ async def plan_endpoints(
     """`compute_plan` of endpoints whose secrets are resolved already (every path a `Secret`)."""
     ports.client.remember(*(secret for d in desired for secret in d.resolved_secrets()))
     info = await ports.client.info()
-    live = await ports.client.list_endpoints()
+    live, services = await asyncio.gather(ports.client.list_endpoints(), ports.client.services())
+    advisories = tuple(advisories_for(desired, live, services, ports.now().date()))
+    github = wants_github(ports.env)
+    for advisory in advisories:
+        ports.warn(advisory_line(advisory, github=github))
     snapshot = await ports.store.read()
     fingerprints = _fingerprints(desired, snapshot.salt)
     caps = capabilities(info.label)
@@ -168,7 +200,7 @@ async def plan_endpoints(
     first = decide(in_use={})
     in_use = await _in_use(ports.client, first, live)
     final = decide(in_use=in_use) if in_use else first
-    return PlanResult(final, tuple(desired), tuple(live), snapshot, fingerprints)
+    return PlanResult(final, tuple(desired), tuple(live), snapshot, fingerprints, advisories)
 
 
 def _fingerprints(

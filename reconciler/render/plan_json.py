@@ -25,17 +25,22 @@ changes, the differences apply will not make, for a drift job to report.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from reconciler.advisories import Advisory
 from reconciler.model import FieldChange, Plan, PlannedChange
+from reconciler.render.advisories import advisories_to_list
 from reconciler.secrets import REDACTED
 
 PLAN_FORMAT_VERSION = 1
 
 
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The plan as plain data (the single model every renderer reads)."""
-    return {
+def plan_to_dict(plan: Plan, advisories: Sequence[Advisory] | None = None) -> dict[str, Any]:
+    """The plan as plain data (the single model every renderer reads); with `advisories`
+    (`PlanResult.advisories`), also `"advisories": [{"code", "inference_id", "message",
+    "origin"}]`, the warnings that never fail a plan."""
+    model = {
         "format_version": PLAN_FORMAT_VERSION,
         "created_at": plan.created_at,
         "server_version": plan.server_version,
@@ -54,6 +59,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         "changes": [change_to_dict(change) for change in plan.changes],
     }
+    if advisories is not None:
+        model["advisories"] = advisories_to_list(advisories)
+    return model
 
 
 def change_to_dict(change: PlannedChange) -> dict[str, Any]:
