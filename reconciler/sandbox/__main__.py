@@ -49,6 +49,11 @@ def parser() -> argparse.ArgumentParser:
         default=RetrySettings().timeout,
         help="seconds the emulation retries upstream 429/500/503 (Elasticsearch: 30)",
     )
+    p.add_argument(
+        "--eis",
+        action="store_true",
+        help="authorize the Elastic Inference Service (service `elastic`, `.…-elastic` endpoints)",
+    )
     p.add_argument("--log-level", default="warning")
     return p
 
@@ -67,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         basic_auth=args.basic_auth,
         latency_ms=args.latency_ms,
         retry=RetrySettings(timeout=args.upstream_retry_timeout),
+        eis=args.eis,
     )
 
 

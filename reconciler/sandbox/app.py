@@ -18,6 +18,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin import admin_routes
+from .admin_es import cluster_admin_routes
 from .es.app import EsApp
 from .es.auth import AuthConfig
 from .es.openai_client import RetrySettings, UpstreamCaller
@@ -43,6 +44,7 @@ class SandboxConfig:
     retry: RetrySettings = field(default_factory=RetrySettings)
     network_transport: Callable[[], httpx.AsyncBaseTransport] | None = None
     clock: Callable[[], float] = time.monotonic
+    eis: bool = False  # the cluster is authorized for the Elastic Inference Service
 
 
 class _RoutingTransport(httpx.AsyncBaseTransport):
@@ -77,10 +79,12 @@ class SandboxApp:
         )
         caller = UpstreamCaller(self._client, config.retry)
         self.es_state = EsState(self.caps, self.store, caller, _auth(config), clock=config.clock)
+        self.es_state.set_eis(config.eis)
         self.es = EsApp(self.es_state)
         service_keys = self.es_state.service_keys
         routes: list[Any] = [
             *admin_routes(self.keys, self.faults, self.upstream_log, service_keys),
+            *cluster_admin_routes(self.es_state),
         ]
         routes.append(Mount("/_sandbox/openai", self.upstream))
         self.control = Starlette(routes=routes)

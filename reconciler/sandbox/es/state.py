@@ -13,6 +13,9 @@ from .auth import AuthConfig
 from .endpoints import preconfigured
 from .errors import endpoint_not_found
 from .openai_client import UpstreamCaller
+from .services.deployments import Deployment, Deployments
+from .services.eis_catalog import EisCatalog
+from .services.elastic import preconfigured as eis_preconfigured
 from .services.keys import ServiceKeys
 from .store import Store
 from .versions import Capabilities
@@ -28,10 +31,42 @@ class EsState:
     clock: Callable[[], float] = time.monotonic
     updating: set[str] = field(default_factory=set)
     service_keys: ServiceKeys = field(default_factory=ServiceKeys)
+    eis: EisCatalog = field(default_factory=EisCatalog)
+    deployments: Deployments = field(default_factory=Deployments)
+    ml_latency_s: float = 0.0
     defaults: dict[str, dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.defaults = preconfigured(self.caps)
+        self.refresh_defaults()
+        self._rebuild_deployments()
+
+    def refresh_defaults(self) -> None:
+        """The preconfigured endpoints: the built-in ones, plus EIS's while it is enabled."""
+        defaults = preconfigured(self.caps)
+        if self.eis.enabled:
+            defaults.update(eis_preconfigured(self.caps, self.eis.models))
+        self.defaults = defaults
+
+    def set_eis(self, enabled: bool) -> None:
+        self.eis.enabled = enabled
+        self.refresh_defaults()
+
+    def _rebuild_deployments(self) -> None:
+        """After a restart with `--data-dir`: the deployments endpoints had created."""
+        for record in self.store.endpoints.values():
+            settings = record.get("service_settings") or {}
+            if record["service"] not in ("elasticsearch", "elser") or "deployment_id" in settings:
+                continue
+            self.deployments.add(
+                Deployment(
+                    deployment_id=record["inference_id"],
+                    model_id=str(settings.get("model_id")),
+                    num_threads=int(settings.get("num_threads") or 1),
+                    num_allocations=settings.get("num_allocations"),
+                    adaptive=settings.get("adaptive_allocations"),
+                    owner=record["inference_id"],
+                )
+            )
 
     def all_endpoints(self) -> list[dict[str, Any]]:
         """Stored and preconfigured endpoints sorted by id (Java `String` order)."""

@@ -111,6 +111,9 @@ class Capabilities:
     chunk_size_upper_bound: bool  # up to 9.1: `max_chunk_size` <= 300 (all strategies)
     task_headers: bool  # 9.2
     services_api: bool  # 8.16: GET _inference/_services
+    eis_task_types: tuple[str, ...]  # service `elastic` (EIS): 8.18 sparse + chat, see below
+    eis_preconfigured: tuple[str, ...]  # `.…-elastic` endpoints when EIS authorizes them
+    eis_metadata: bool  # 9.4: GET adds `metadata` to EIS endpoints (EndpointMetadata)
     compatible_with: tuple[int, ...]  # accepted `compatible-with=N` values
 
 
@@ -140,6 +143,34 @@ def _defaults(v: EsVersion) -> tuple[str, ...]:
     ids = [".elser-2-elasticsearch", ".multilingual-e5-small-elasticsearch"]
     if v.at_least(8, 18):
         ids.append(".rerank-v1-elasticsearch")
+    return tuple(ids)
+
+
+def _eis_task_types(v: EsVersion) -> tuple[str, ...]:
+    """The `elastic` service (EIS) task types. 8.18: sparse_embedding (ELSER on EIS) and
+    chat_completion (`.rainbow-sprinkles-elastic`, ES PR #120847). Picked, not pinned to a
+    changelog: completion from 8.19/9.1, text_embedding and rerank from 9.2 (the spec has no
+    `put_elastic`: removed by elastic/elasticsearch-specification PR #4212)."""
+    if not v.at_least(8, 18):
+        return ()
+    out = ["sparse_embedding", "chat_completion"]
+    if v.at_least(8, 19) and v.tuple()[:2] != (9, 0):
+        out.append("completion")
+    if v.at_least(9, 2):
+        out += ["text_embedding", "rerank"]
+    return tuple(out)
+
+
+def _eis_preconfigured(v: EsVersion) -> tuple[str, ...]:
+    """EIS preconfigured endpoints (`InternalPreconfiguredEndpoints`): `.rainbow-sprinkles-elastic`
+    (ES PR #120847, 8.18), `.elser-2-elastic` (picked: with the EIS ELSER of 8.18), and
+    `.jina-embeddings-v5-text-small`, the default semantic_text endpoint on 9.4+
+    (elastic/docs-content#7618)."""
+    if not v.at_least(8, 18):
+        return ()
+    ids = [".elser-2-elastic", ".rainbow-sprinkles-elastic"]
+    if v.at_least(9, 4):
+        ids.append(".jina-embeddings-v5-text-small")
     return tuple(ids)
 
 
@@ -184,6 +215,11 @@ def capabilities(version: EsVersion) -> Capabilities:
         chunk_size_upper_bound=not v.at_least(9, 2),
         task_headers=v.at_least(9, 2),
         services_api=v.at_least(8, 16),
+        eis_task_types=_eis_task_types(v),
+        eis_preconfigured=_eis_preconfigured(v),
+        # `server/src/main/java/org/elasticsearch/inference/metadata/EndpointMetadata.java`
+        # @303f1c6a; the release is picked (the newest copies only).
+        eis_metadata=v.at_least(9, 4),
         compatible_with=(v.major - 1, v.major),
     )
 

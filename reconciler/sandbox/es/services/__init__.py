@@ -5,7 +5,7 @@ full-tier service, `generic` for the rest."""
 from __future__ import annotations
 
 from ..versions import Capabilities
-from . import amazonbedrock, azureopenai, cohere, generic, googlevertexai
+from . import amazonbedrock, azureopenai, cohere, elastic, elasticsearch, generic, googlevertexai
 from .base import Service
 
 FULL_TIER: dict[str, Service] = {
@@ -15,6 +15,9 @@ FULL_TIER: dict[str, Service] = {
         cohere.SERVICE,
         amazonbedrock.SERVICE,
         googlevertexai.SERVICE,
+        elastic.SERVICE,
+        elasticsearch.SERVICE,
+        elasticsearch.ELSER,
     )
 }
 SERVICES: dict[str, Service] = {**FULL_TIER, **generic.SERVICES}
