@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -93,6 +94,13 @@ def logged_sandbox(folder: Path, es_version: str, *extra: str) -> Iterator[Logge
         yield sandbox
     finally:
         sandbox.stop()
+
+
+def enable_eis(url: str) -> None:
+    """Authorize the sandbox cluster for the Elastic Inference Service (EIS authorizes per
+    cluster: without it the `elastic` service offers no task type)."""
+    with httpx.Client(base_url=url, timeout=30) as es:
+        es.put("/_sandbox/eis", json={"enabled": True}).raise_for_status()
 
 
 def make_cli(url: str, capsys: pytest.CaptureFixture[str], home: Path, **env: str) -> Cli:

@@ -28,6 +28,7 @@ from tests.e2e._services_support import (
     Change,
     LoggedSandbox,
     Manifest,
+    enable_eis,
     logged_sandbox,
     make_cli,
     rotated,
@@ -44,6 +45,7 @@ def sandbox(
 ) -> Iterator[LoggedSandbox]:
     release = str(request.param)
     with logged_sandbox(tmp_path_factory.mktemp(f"sandbox-{release}"), release) as process:
+        enable_eis(process.url)
         yield process
 
 
