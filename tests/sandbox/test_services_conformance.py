@@ -558,3 +558,57 @@ async def test_canary_secrets_never_leave_the_sandbox(caplog: pytest.LogCaptureF
         bodies.append((await client.post("/_inference/co", json={"input": "x"})).text)
     for text in [*bodies, caplog.text]:
         assert_no_canary(text)
+
+
+# ======================================================================================
+# GET _inference/_services (`RestGetInferenceServicesAction`, format of PR #120150)
+# ======================================================================================
+
+
+@pytest.mark.parametrize(
+    ("version", "service", "task_types"),
+    [
+        ("9.1.7", "azureopenai", ["text_embedding", "completion"]),
+        ("9.3.0", "azureopenai", ["text_embedding", "completion", "chat_completion"]),
+        ("9.1.7", "cohere", ["text_embedding", "rerank", "completion"]),
+        ("9.4.0", "amazonbedrock", ["text_embedding", "completion", "chat_completion"]),
+        ("8.18.0", "googlevertexai", ["text_embedding", "rerank"]),
+        ("9.1.7", "elasticsearch", ["sparse_embedding", "text_embedding", "rerank"]),
+        ("9.1.7", "elser", ["sparse_embedding"]),
+        ("9.1.7", "mistral", ["text_embedding", "completion", "chat_completion"]),
+        ("9.1.7", "groq", None),
+    ],
+)
+async def test_services_lists_each_emulated_service_with_its_task_types(
+    version: str, service: str, task_types: list[str] | None
+) -> None:
+    async with client_for(es_version=version) as (_app, client):
+        listed = {s["service"]: s for s in (await client.get("/_inference/_services")).json()}
+        assert list(listed) == sorted(listed)
+        if task_types is None:
+            assert service not in listed
+            return
+        assert listed[service]["task_types"] == task_types
+        configurations = listed[service]["configurations"]
+        assert all("supported_task_types" in c for c in configurations.values())
+
+
+async def test_services_marks_secrets_sensitive_and_hides_elastic_without_eis() -> None:
+    """`SettingsConfiguration.sensitive` (e.g. `GoogleVertexAiSecretSettings.Configuration`:
+    `.setRequired(true).setSensitive(true).setUpdatable(true)`)."""
+    async with client_for() as (_app, client):
+        listed = {s["service"]: s for s in (await client.get("/_inference/_services")).json()}
+        vertex_sa = listed["googlevertexai"]["configurations"]["service_account_json"]
+        assert vertex_sa["sensitive"] and vertex_sa["required"] and vertex_sa["updatable"]
+        assert listed["amazonbedrock"]["configurations"]["secret_key"]["sensitive"]
+        assert "adaptive_allocations" not in listed["elasticsearch"]["configurations"]
+        assert "elastic" not in listed
+        rerank = (await client.get("/_inference/_services/rerank")).json()
+        assert "cohere" in [s["service"] for s in rerank]
+    async with client_for(eis=True) as (_app, client):
+        listed = {s["service"]: s for s in (await client.get("/_inference/_services")).json()}
+        assert listed["elastic"]["task_types"] == [
+            "sparse_embedding",
+            "chat_completion",
+            "completion",
+        ]

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from .errors import EsError
 from .http import Ctx, es_response
 from .inference import parse_task_type
+from .services import available, catalog
 from .versions import info_body
 
 
@@ -62,7 +63,7 @@ def _field(
 
 
 def openai_service(task_types: list[str]) -> dict[str, Any]:
-    """`OpenAiService.Configuration` (the only service the sandbox emulates)."""
+    """`OpenAiService.Configuration`."""
     emb = ["text_embedding"]
     config = {
         "api_key": _field(
@@ -117,15 +118,23 @@ def openai_service(task_types: list[str]) -> dict[str, Any]:
 
 
 async def services(ctx: Ctx) -> Response:
+    """Every service this release offers, sorted by name; with a task type, those offering
+    it. The `elastic` service is listed only while EIS authorizes the cluster."""
+    caps = ctx.state.caps
     task_types = ["text_embedding", "completion"]
-    if ctx.state.caps.chat_completion:
+    if caps.chat_completion:
         task_types.append("chat_completion")
+    entries = [openai_service(task_types)]
+    for service in available(caps):
+        if service.name == "elastic" and not ctx.state.eis.enabled:
+            continue
+        entries.append(catalog.entry(service, caps))
+    entries.sort(key=lambda e: str(e["service"]))
     wanted = ctx.path_params.get("task_type")
     if wanted is not None:
         wanted = parse_task_type(ctx, wanted)
-        if wanted not in task_types:
-            return es_response(ctx, [])
-    return es_response(ctx, [openai_service(task_types)])
+        entries = [e for e in entries if wanted in e["task_types"]]
+    return es_response(ctx, entries)
 
 
 # -- _ingest/pipeline ----------------------------------------------------------------------
