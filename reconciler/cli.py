@@ -531,6 +531,11 @@ def watch(
     raise typer.Exit(run_watch(command, dict(os.environ)))
 
 
+class AzureAuth(StrEnum):
+    api_key = "api_key"
+    entra_id = "entra_id"
+
+
 @app.command(epilog=SERVER_ENVIRONMENT)
 def export(
     target: TargetOpt = None,
@@ -555,8 +560,20 @@ def export(
         str | None,
         typer.Option("--schema-ref", help="$schema of the yaml-language-server modeline."),
     ] = None,
+    azureopenai_auth: Annotated[
+        AzureAuth,
+        typer.Option(
+            "--azureopenai-auth",
+            help="The secret written for an azureopenai endpoint without OAuth2 settings (its "
+            "auth type cannot be read back; OAuth2 endpoints get client_secret).",
+        ),
+    ] = AzureAuth.api_key,
 ) -> None:
-    """Write one manifest per live openai endpoint; then plan shows only adopt lines."""
+    """Write one manifest per live endpoint of every managed service; then plan shows only
+    adopt lines.
+
+    Each secret path gets a ${VAR}: <SERVICE>_<FIELD> upper-cased, other characters as `_`
+    (COHERE_API_KEY, AMAZONBEDROCK_ACCESS_KEY, ...; openai: --key-var)."""
     from reconciler.export import ExportCommand, run_export
 
     command = ExportCommand(
@@ -565,6 +582,7 @@ def export(
         include_preconfigured=include_preconfigured,
         key_var=key_var,
         schema_ref=schema_ref,
+        azure_auth=azureopenai_auth.value,
     )
     raise typer.Exit(run_export(command, dict(os.environ)))
 

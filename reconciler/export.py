@@ -1,33 +1,52 @@
-"""`reconcile export`: one manifest per live `openai` endpoint, so a team can adopt a cluster.
+"""`reconcile export`: one manifest per live endpoint of every service plan/apply manage, so a
+team can adopt a cluster.
 
 Export then plan shows only `adopt` lines: that is checked per endpoint here, not hoped for.
-Each manifest starts from the live endpoint in canonical form (`normalize_live`), then leaves
-out what the server would fill in anyway, one candidate at a time, and keeps an omission only
-if the planner's own adopt comparison (`diff.compare`, no last-applied) still finds nothing to
-change. The candidates:
+Each manifest starts from the live endpoint in canonical form (`normalize_live`, which reads
+the service from the body), drops the values that change by themselves, then leaves out what
+the server would fill in anyway, one candidate at a time, and keeps an omission only if the
+planner's own adopt comparison (`diff.compare`, no last-applied) still finds nothing more to
+change. The candidates, from the service's descriptor in the registry
+(`reconciler.services.registry`, `ServiceFacts.filled`):
 
-* `rate_limit.requests_per_minute` equal to the task type's default (3000 / 500);
-* `similarity: dot_product` on text_embedding (what the validation call stores when unset);
-* `dimensions` equal to the model's default length. A GET cannot tell whether a user set
+* every value the service fills in when unset, where it is known (rate limits per task type,
+  openai's and googlevertexai's `similarity: dot_product`, the default chunking);
+* `dimensions` equal to the model's known default length. A GET cannot tell whether a user set
   `dimensions` (the server keeps `dimensions_set_by_user` to itself), so any other value is
   kept, also for models whose default we do not know: explicit is safe, leaving it out is not;
-* chunking equal to the default (sentence/250/1), `sentence_overlap: 1` of a sentence
-  strategy, and `separators` that are a predefined group (written as `separator_group`).
+* `sentence_overlap: 1` of a sentence strategy, and `separators` that are a predefined group
+  (written as `separator_group`).
 
-Decisions: the api_key is always `${VAR}` (`--key-var`, default `OPENAI_API_KEY`): it cannot
-be read back, and apply's adopt assumes it is the one the endpoint uses. Endpoints of other
-services are skipped with a note (the schemas cover `openai` only, and reconciler never
-manages them). Preconfigured `.…` endpoints belong to the server and are skipped; with
-`--include-preconfigured` each is written *commented out* for reference: a hidden file
+Never exported: dynamic values (`ServiceFacts.dynamic`: EIS `metadata`, written by EIS;
+`elasticsearch`/`elser` `num_allocations` while adaptive allocations are on or the deployment is
+shared), and secrets, which GET never returns.
+
+**Secrets: one `${VAR}` per secret path** (`secret_variable`): `<SERVICE>_<FIELD>`, upper case,
+every character that is not a letter or digit written `_` (`COHERE_API_KEY`,
+`AMAZONBEDROCK_ACCESS_KEY`, `AMAZONBEDROCK_SECRET_KEY`, `GOOGLEVERTEXAI_SERVICE_ACCOUNT_JSON`,
+`AZUREOPENAI_API_KEY`, `ALIBABACLOUD_AI_SEARCH_API_KEY`); a map-valued secret gets one per key,
+`<SERVICE>_<FIELD>_<KEY>` (custom `secret_parameters`: the keys cannot be read back, so they are
+the `${…}` placeholders its url, headers and request use that are no task parameter, with a
+note). openai keeps `--key-var` (default `OPENAI_API_KEY`, what the rule gives too). Endpoints
+of one service share the variable: edit the manifests where they use different secrets.
+**azureopenai's auth type cannot be read back**: an endpoint that shows OAuth2 settings
+(`client_id`, `tenant_id`, `scopes`) gets `client_secret`; any other gets `api_key`, unless
+`--azureopenai-auth entra_id` says it uses Microsoft Entra ID. Services with no secret
+(`elasticsearch`, `elser`, `elastic`) get none.
+
+Endpoints of a service plan/apply do not manage yet (the generic tier) are skipped with a note.
+Preconfigured `.…` endpoints belong to the server and are skipped, with a note saying how many;
+with `--include-preconfigured` each is written *commented out* for reference: a hidden file
 `<id>.yaml` (the id starts with a dot, and `validate`/`plan` skip hidden files when walking a
-folder), or a comment block at the end of the stdout stream. Without `--out` the manifests
-go to stdout as one multi-document YAML stream; notes go to stderr.
+folder), or a comment block at the end of the stdout stream. Without `--out` the manifests go to
+stdout as one multi-document YAML stream; notes go to stderr.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +57,6 @@ import yaml
 from reconciler.connect import Connection, open_ports
 from reconciler.defaults import (
     DEFAULT_CHUNKING,
-    DEFAULT_SIMILARITY,
-    RATE_LIMIT_RPM,
     SENTENCE_OVERLAP,
     SEPARATOR_GROUPS,
     SERVICE,
@@ -52,6 +69,7 @@ from reconciler.errors import ExitCode, UsageError
 from reconciler.lock import atomic_write
 from reconciler.model import API_KEY, LiveEndpoint
 from reconciler.secrets import SecretPath
+from reconciler.services import registry
 from reconciler.services.openai_fields import SCHEMA_HOME
 
 Spec = dict[str, Any]
@@ -63,6 +81,11 @@ ORDER = ("inference_id", "task_type", "service", "service_settings", "task_setti
 SETTINGS_ORDER = ("api_key", "model_id", "url", "organization_id", "dimensions", "similarity")
 
 
+AZURE_AUTH_TYPES = ("api_key", "entra_id", "client_secret")
+AZURE_OAUTH_SETTINGS = ("client_id", "tenant_id", "scopes")
+"""azureopenai service settings only an OAuth2 (client_secret) endpoint has."""
+
+
 @dataclass(frozen=True, slots=True)
 class ExportCommand:
     """What `reconcile export` was asked to do (plain values; the CLI builds it)."""
@@ -72,6 +95,8 @@ class ExportCommand:
     include_preconfigured: bool = False
     key_var: str = "OPENAI_API_KEY"
     schema_ref: str | None = None
+    azure_auth: str = "api_key"
+    """The azureopenai secret to write for an endpoint without OAuth2 settings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +119,9 @@ def run_export(
     err = err or _printer(True)
     if not command.key_var.isidentifier():
         raise UsageError(f"--key-var {command.key_var!r} is not an environment variable name")
+    if command.azure_auth not in AZURE_AUTH_TYPES:
+        choices = ", ".join(AZURE_AUTH_TYPES)
+        raise UsageError(f"--azureopenai-auth {command.azure_auth!r} is not one of {choices}")
     live, version = asyncio.run(_read(command.connection, env))
     exported = export_endpoints(live, parse_release(version), command)
     for note in exported.notes:
@@ -121,16 +149,17 @@ def export_endpoints(
     """Every live endpoint as a manifest, a reference or a note, sorted by id."""
     manifests, references, notes = {}, {}, []
     for endpoint in sorted(live, key=lambda e: e.inference_id):
+        service = registry.get(endpoint.service)
         if endpoint.preconfigured:
             if command.include_preconfigured:
                 references[endpoint.inference_id] = reference_text(endpoint)
-        elif endpoint.service != SERVICE:
-            notes.append(
-                f"skipped {endpoint.inference_id}: service {endpoint.service!r} "
-                "(reconciler manages only openai endpoints)"
-            )
+        elif service is None or not service.managed:
+            why = "an unknown service" if service is None else "plan/apply do not manage it yet"
+            notes.append(f"skipped {endpoint.inference_id}: service {endpoint.service!r} ({why})")
         else:
-            manifests[endpoint.inference_id] = dump(manifest_for(endpoint, release, command))
+            spec, said = manifest_and_notes(endpoint, release, command)
+            manifests[endpoint.inference_id] = dump(spec)
+            notes.extend(said)
     skipped = [e.inference_id for e in live if e.preconfigured]
     if skipped and not command.include_preconfigured:
         notes.append(
@@ -138,28 +167,147 @@ def export_endpoints(
             "--include-preconfigured lists them, commented out"
         )
     if not manifests:
-        notes.append("no openai endpoints on the server: nothing to export")
+        notes.append("no endpoints to export on the server")
     return Exported(manifests, references, tuple(notes))
 
 
 def manifest_for(endpoint: LiveEndpoint, release: Release, command: ExportCommand) -> Spec:
     """The manifest that adopts this endpoint unchanged, server defaults left out."""
+    return manifest_and_notes(endpoint, release, command)[0]
+
+
+def manifest_and_notes(
+    endpoint: LiveEndpoint, release: Release, command: ExportCommand
+) -> tuple[Spec, list[str]]:
+    """The manifest (server defaults and dynamic values left out, a `${VAR}` at each secret
+    path) and the notes it needs (a secret whose form had to be chosen; a difference plan
+    will still show)."""
     live = normalize_live(endpoint.body, task_type=endpoint.task_type)
-    spec = live
-    for omit in OMISSIONS:
+    spec = without_dynamic(live)
+    baseline = _changed(spec, live, release)
+    for omit in omissions(spec, release):
         candidate = omit(spec)
-        if candidate is not None and _adopts(candidate, live, release):
+        if candidate is not None and _changed(candidate, live, release) <= baseline:
             spec = candidate
-    return _ordered(endpoint.inference_id, spec, {API_KEY: command.key_var})
+    references, notes = secret_references(endpoint, spec, command)
+    if baseline:
+        notes.append(
+            f"{endpoint.inference_id}: plan may still show a change of "
+            f"{', '.join(sorted(baseline))} (reconciler cannot yet express the endpoint exactly)"
+        )
+    return _ordered(endpoint.inference_id, spec, references), notes
+
+
+def _changed(spec: Spec, live: Spec, release: Release) -> frozenset[str]:
+    """The paths planning this manifest against the live endpoint would change (adopt: none)."""
+    try:
+        legacy = uses_legacy_chunking(spec, None, live)
+        desired = normalize_desired(
+            spec, task_type=spec["task_type"], release=release, legacy_chunking=legacy
+        )
+        return frozenset(change.path for change in compare(desired, live, None).changes)
+    except (KeyError, TypeError, ValueError):  # a body the core cannot read: keep everything
+        return frozenset({"(unreadable)"})
 
 
 def _adopts(spec: Spec, live: Spec, release: Release) -> bool:
     """Whether planning this manifest against the live endpoint finds nothing to change."""
-    legacy = uses_legacy_chunking(spec, None, live)
-    desired = normalize_desired(
-        spec, task_type=spec["task_type"], release=release, legacy_chunking=legacy
-    )
-    return not compare(desired, live, None).changes
+    return not _changed(spec, live, release)
+
+
+# --- what is never exported ------------------------------------------------------------------
+
+
+def without_dynamic(spec: Spec) -> Spec:
+    """The spec without the values that change by themselves (`ServiceFacts.dynamic`): EIS
+    `metadata` always; `num_allocations` while adaptive allocations are on or the deployment
+    is shared (`deployment_id`)."""
+    service = registry.get(spec.get("service"))
+    dynamic = [d.path for d in service.facts.dynamic] if service is not None else []
+    found = {k: v for k, v in spec.items() if k != "metadata"}  # EIS writes it, whatever service
+    for path in dynamic:
+        head, _, key = path.partition(".")
+        if not key:
+            found.pop(head, None)
+        elif _dynamic_now(path, found):
+            found = _drop(found, path) or found
+    return found
+
+
+def _dynamic_now(path: str, spec: Spec) -> bool:
+    settings = spec.get("service_settings")
+    if not isinstance(settings, dict):
+        return False
+    if path == "service_settings.num_allocations":
+        adaptive = settings.get("adaptive_allocations")
+        enabled = isinstance(adaptive, dict) and adaptive.get("enabled") is True
+        return enabled or "deployment_id" in settings
+    return True  # a dynamic path this reader has no condition for: never exported
+
+
+# --- server defaults left out ----------------------------------------------------------------
+
+
+def omissions(spec: Spec, release: Release) -> list[Callable[[Spec], Spec | None]]:
+    """The candidates to leave out for this endpoint's service and task type, in order: every
+    known filled value of its descriptor, the model's default dimensions, then the chunking
+    details."""
+    service = registry.get(spec.get("service"))
+    task_type = spec.get("task_type")
+    found: list[Callable[[Spec], Spec | None]] = []
+    if service is not None:
+        for item in service.facts.filled:
+            applies = task_type in item.task_types and not item.when and item.value is not None
+            if applies and (item.since is None or release >= item.since):
+                found.append(_omit(item.path, item.value))
+    found += [_default_dimensions, _default_chunking, _default_overlap, _separator_group]
+    return found
+
+
+def _omit(path: str, value: Any) -> Callable[[Spec], Spec | None]:
+    def omit(spec: Spec) -> Spec | None:
+        return _drop(spec, path) if _get(spec, path) == _thawed(value) else None
+
+    return omit
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_thawed(v) for v in value]
+    return value
+
+
+def _get(spec: Spec, path: str) -> Any:
+    node: Any = spec
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return _ABSENT
+        node = node[key]
+    return node
+
+
+_ABSENT = object()
+
+
+def _drop(spec: Spec, path: str) -> Spec | None:
+    """A copy without `path`, its emptied parents dropped too (never `service_settings`);
+    None when the path is absent."""
+    head, _, rest = path.partition(".")
+    if head not in spec:
+        return None
+    if not rest:
+        return {k: v for k, v in spec.items() if k != head}
+    child = spec[head]
+    if not isinstance(child, dict):
+        return None
+    smaller = _drop(child, rest)
+    if smaller is None:
+        return None
+    if not smaller and head != "service_settings":
+        return {k: v for k, v in spec.items() if k != head}
+    return {**spec, head: smaller}
 
 
 def _without(spec: Spec, section: str, key: str, value: Any) -> Spec | None:
@@ -172,19 +320,9 @@ def _without(spec: Spec, section: str, key: str, value: Any) -> Spec | None:
     return {**copy, section: rest} if rest or section == "service_settings" else copy
 
 
-def _default_rate_limit(spec: Spec) -> Spec | None:
-    rpm = RATE_LIMIT_RPM.get(spec["task_type"])
-    return _without(spec, "service_settings", "rate_limit", {"requests_per_minute": rpm})
-
-
-def _default_similarity(spec: Spec) -> Spec | None:
-    if spec["task_type"] != "text_embedding":
-        return None
-    return _without(spec, "service_settings", "similarity", DEFAULT_SIMILARITY)
-
-
 def _default_dimensions(spec: Spec) -> Spec | None:
-    default = model_dimensions(spec.get("service_settings", {}).get("model_id"))
+    model = spec.get("service_settings", {}).get("model_id")
+    default = model_dimensions(model, str(spec.get("service", SERVICE)))
     return None if default is None else _without(spec, "service_settings", "dimensions", default)
 
 
@@ -212,24 +350,91 @@ def _separator_group(spec: Spec) -> Spec | None:
     return {**spec, "chunking_settings": {**rest, "separator_group": group}}
 
 
-OMISSIONS: tuple[Callable[[Spec], Spec | None], ...] = (
-    _default_rate_limit,
-    _default_similarity,
-    _default_dimensions,
-    _default_chunking,
-    _default_overlap,
-    _separator_group,
-)
-"""Server defaults to leave out, each kept only if the adopt comparison still matches."""
+# --- secrets ---------------------------------------------------------------------------------
+
+
+def secret_variable(service: str, field: str, key: str | None = None) -> str:
+    """The variable export names for a secret: `<SERVICE>_<FIELD>` (`_<KEY>` for one key of a
+    map-valued secret), upper case, every character but a letter or digit written `_`."""
+    parts = [service, field] if key is None else [service, field, key]
+    return re.sub(r"[^A-Za-z0-9]", "_", "_".join(parts)).upper()
+
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")
+BUILT_IN_PLACEHOLDERS = frozenset({"input", "query", "top_n", "return_documents", "input_type"})
+"""The placeholders the custom service fills itself (elastic/elasticsearch
+`x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/inference/services/custom/`
+`CustomRequestManager` and the request classes beside it): never secret parameters."""
+
+
+def secret_references(
+    endpoint: LiveEndpoint, spec: Spec, command: ExportCommand
+) -> tuple[dict[SecretPath, str], list[str]]:
+    """Per secret path of the endpoint's service, the variable its manifest names; and the
+    notes for the secrets whose form had to be chosen."""
+    if endpoint.service == SERVICE:
+        return {API_KEY: command.key_var}, []
+    service = registry.get(endpoint.service)
+    if service is None:
+        return {}, []
+    references: dict[SecretPath, str] = {}
+    notes: list[str] = []
+    groups = {f.group for f in service.secrets if f.group == "azure-auth"}
+    chosen = _azure_auth(spec, command) if groups else None
+    for secret in service.secrets:
+        if secret.group == "azure-auth" and secret.name != chosen:
+            continue
+        if secret.kind == "map":
+            keys = _map_keys(spec)
+            for key in keys:
+                references[(*secret.parts, key)] = secret_variable(service.name, secret.name, key)
+            notes.append(_map_note(endpoint.inference_id, secret.path, keys))
+            continue
+        references[secret.parts] = secret_variable(service.name, secret.name)
+    if chosen is not None:
+        notes.append(
+            f"{endpoint.inference_id}: wrote service_settings.{chosen} (an azureopenai auth type "
+            "cannot be read back: OAuth2 settings mean client_secret, else --azureopenai-auth, "
+            "default api_key)"
+        )
+    return references, notes
+
+
+def _azure_auth(spec: Spec, command: ExportCommand) -> str:
+    settings = spec.get("service_settings")
+    if isinstance(settings, dict) and any(k in settings for k in AZURE_OAUTH_SETTINGS):
+        return "client_secret"
+    return command.azure_auth
+
+
+def _map_keys(spec: Spec) -> list[str]:
+    """The keys a custom endpoint's secret map must have: the placeholders its service
+    settings use that the service does not fill itself and no task parameter defines."""
+    task = spec.get("task_settings")
+    parameters = task.get("parameters") if isinstance(task, dict) else None
+    given = set(parameters) if isinstance(parameters, dict) else set()
+    text = yaml.safe_dump(spec.get("service_settings", {}))
+    used = dict.fromkeys(PLACEHOLDER.findall(text))
+    return [k for k in used if k not in BUILT_IN_PLACEHOLDERS and k not in given]
+
+
+def _map_note(inference_id: str, path: str, keys: Sequence[str]) -> str:
+    if not keys:
+        return (
+            f"{inference_id}: {path} cannot be read back and no ${{…}} placeholder names a key: "
+            "add its keys by hand"
+        )
+    return (
+        f"{inference_id}: {path} cannot be read back; its keys ({', '.join(keys)}) are the "
+        "${…} placeholders its settings use: check them"
+    )
 
 
 def _ordered(inference_id: str, spec: Spec, references: Mapping[SecretPath, str]) -> Spec:
     """Keys in the order the README writes them, a `${VAR}` reference at each secret path
     (`references`: path → variable name; for openai, `service_settings.api_key`), first in
-    its section. No secret is ever read back: each variable must hold what the endpoint uses.
-
-    TODO: with V's service registry, other services' declared secret paths (e.g. both AWS keys
-    of amazonbedrock, one variable each) come from there; export covers openai only today."""
+    its section. No secret is ever read back: each variable must hold what the endpoint uses
+    (`secret_references`: every declared secret path of the service, one variable each)."""
     document: Spec = {**spec, "inference_id": inference_id}
     for path, name in sorted(references.items()):
         document = _put_first(document, path, "${" + name + "}")
@@ -258,7 +463,7 @@ def dump(document: Spec) -> str:
 def reference_text(endpoint: LiveEndpoint) -> str:
     """A preconfigured endpoint, commented out: for reading, never for applying."""
     body = {"inference_id": endpoint.inference_id, "task_type": endpoint.task_type}
-    body.update(endpoint.body)
+    body.update({k: v for k, v in endpoint.body.items() if k != "metadata"})  # dynamic
     lines = [
         f"# {endpoint.inference_id}: preconfigured by Elasticsearch (service "
         f"{endpoint.service}); reconciler never manages it. For reference only.",
@@ -272,8 +477,8 @@ def modeline(schema_ref: str) -> str:
 
 
 KEY_NOTE = (
-    "# Exported by `reconcile export`. An api_key cannot be read back: the ${VAR} below must\n"
-    "# hold the key the endpoint already uses (adopting it assumes so).\n"
+    "# Exported by `reconcile export`. Secrets cannot be read back: each ${VAR} below must\n"
+    "# hold the secret the endpoint already uses (adopting it assumes so).\n"
 )
 
 

@@ -192,7 +192,7 @@ def test_an_empty_server_exports_nothing_and_says_so(cli: Cli) -> None:
     code, out, err = export(cli)
     assert code == 0
     assert list(yaml.safe_load_all(out)) == []
-    assert "no openai endpoints on the server" in err
+    assert "no endpoints to export on the server" in err
 
 
 def test_a_bad_key_variable_name_is_refused(cli: Cli) -> None:
