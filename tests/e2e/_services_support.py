@@ -169,6 +169,11 @@ class Case:
     rotations: tuple[Rotation, ...] = ()
     export_vars: dict[str, str] = field(default_factory=dict)
     """The `${VAR}` export names per secret path: `<SERVICE>_<FIELD>` (openai: OPENAI_API_KEY)."""
+    older: Case | None = None
+    """The case to run on the older release instead, where this one's task type is missing."""
+
+    def on(self, release: str) -> Case:
+        return self.older if release == OLD and self.older is not None else self
 
     def named(self, inference_id: str) -> Manifest:
         manifest = copy.deepcopy(self.manifest)
@@ -270,9 +275,10 @@ CASES: dict[str, Case] = {
             },
             updates=(
                 Change(
-                    "num_allocations (PR #114457: elasticsearch or elser)",
+                    "num_allocations (PR #114457: elasticsearch or elser; a sparse_embedding "
+                    "endpoint has chunking, which _update resets before 9.2.6: #139574)",
                     setting("service_settings", "num_allocations", 2),
-                    BOTH_UPDATE,
+                    UPDATE_NEW_ONLY,
                     "service_settings.num_allocations",
                 ),
             ),
@@ -286,9 +292,9 @@ CASES: dict[str, Case] = {
         Case(
             "elastic",
             {
-                "task_type": "sparse_embedding",
+                "task_type": "text_embedding",
                 "service": "elastic",
-                "service_settings": {"model_id": "elser_model_2"},
+                "service_settings": {"model_id": "jina-embeddings-v3"},
             },
             updates=(
                 Change(
@@ -303,9 +309,26 @@ CASES: dict[str, Case] = {
             ),
             replace=Change(
                 "model_id",
-                setting("service_settings", "model_id", "elser_model_2_linux-x86_64"),
+                setting("service_settings", "model_id", "jina-embeddings-v5-text-small"),
                 BOTH_REPLACE,
                 "service_settings.model_id",
+            ),
+            # EIS dense text embeddings come after 9.1 (elastic/elasticsearch transport version
+            # ML_INFERENCE_ELASTIC_DENSE_TEXT_EMBEDDINGS_ADDED); an EIS chat endpoint has no
+            # setting the 8.17-9.4 update API takes, so only the replace is driven there.
+            older=Case(
+                "elastic",
+                {
+                    "task_type": "chat_completion",
+                    "service": "elastic",
+                    "service_settings": {"model_id": "rainbow-sprinkles"},
+                },
+                replace=Change(
+                    "rate_limit (not updatable before 9.5)",
+                    setting("service_settings", "rate_limit.requests_per_minute", 100),
+                    BOTH_REPLACE,
+                    "service_settings.rate_limit.requests_per_minute",
+                ),
             ),
         ),
         Case(
