@@ -189,7 +189,13 @@ def manifest_and_notes(
         candidate = omit(spec)
         if candidate is not None and _changed(candidate, live, release) <= baseline:
             spec = candidate
+    spec, dropped = fit_to_schema(spec)
     references, notes = secret_references(endpoint, spec, command)
+    if dropped:
+        notes.append(
+            f"{endpoint.inference_id}: left out {', '.join(dropped)}, shown by GET but not "
+            "accepted in a request (read-only)"
+        )
     if baseline:
         notes.append(
             f"{endpoint.inference_id}: plan may still show a change of "
@@ -243,6 +249,46 @@ def _dynamic_now(path: str, spec: Spec) -> bool:
         enabled = isinstance(adaptive, dict) and adaptive.get("enabled") is True
         return enabled or "deployment_id" in settings
     return True  # a dynamic path this reader has no condition for: never exported
+
+
+def fit_to_schema(spec: Spec) -> tuple[Spec, list[str]]:
+    """The spec as its (service, task type) schema accepts it: keys GET shows but a request
+    refuses left out (read-only values such as EIS or bedrock `dimensions`/`similarity`,
+    `elser` `model_id`), and enum values GET echoes in another case written as the schema
+    spells them (bedrock `provider` `AMAZONTITAN` → `amazontitan`). The paths left out."""
+    from reconciler.schema import schema_for
+
+    try:
+        schema = schema_for(str(spec.get("service")), str(spec.get("task_type")))
+    except (KeyError, ValueError, OSError, UsageError):
+        return spec, []
+    dropped: list[str] = []
+    fitted = _fit(spec, schema, (), dropped, top=True)
+    return fitted, dropped
+
+
+def _fit(node: Any, schema: Any, where: tuple[str, ...], dropped: list[str], top: bool) -> Any:
+    if not isinstance(schema, Mapping):
+        return node
+    if isinstance(node, dict):
+        properties = schema.get("properties")
+        if not isinstance(properties, Mapping):
+            return node
+        closed = schema.get("additionalProperties") is False
+        found = {}
+        for key, value in node.items():
+            if key in properties:
+                found[key] = _fit(value, properties[key], (*where, key), dropped, False)
+            elif closed and not top:
+                dropped.append(".".join((*where, key)))
+            else:
+                found[key] = value
+        return found
+    enum = schema.get("enum")
+    if isinstance(node, str) and isinstance(enum, list) and node not in enum:
+        same = [e for e in enum if isinstance(e, str) and e.lower() == node.lower()]
+        return same[0] if len(same) == 1 else node
+    return node
 
 
 # --- server defaults left out ----------------------------------------------------------------
