@@ -349,15 +349,24 @@ def _filled(service: object, path: str) -> tuple[service_facts.Filled, ...]:
     return tuple(item for item in found.filled if item.path == path) if found else ()
 
 
-def filled_default(service: object, task_type: str, path: str, release: Release) -> JSON:
-    """The value GET shows at `path` when the manifest leaves it unset, where it is known (a
-    rate limit, a similarity); None where the server picks it (see `server_chosen`), where the
-    service fills nothing there, or before the release that fills it."""
-    for item in _filled(service, path):
-        known = task_type in item.task_types and not item.when and item.value is not None
-        if known and (item.since is None or release >= item.since):
-            return item.value
-    return None
+def known_defaults(
+    service: object, task_type: str, release: Release | None
+) -> tuple[tuple[tuple[str, ...], JSON], ...]:
+    """(path, value) of every value GET shows for this service and task type on `release`
+    when the manifest leaves it unset and that is known (no condition, not server-chosen);
+    chunking aside (its own rules: `default_chunking`)."""
+    found = _facts(service)
+    if found is None or release is None:
+        return ()
+    return tuple(
+        (item.parts, item.value)
+        for item in found.filled
+        if task_type in item.task_types
+        and item.value is not None
+        and not item.when
+        and item.path != service_facts.CHUNKING
+        and (item.since is None or release >= item.since)
+    )
 
 
 def chunks(service: object, task_type: str) -> bool:

@@ -22,7 +22,7 @@ from reconciler.defaults import (
     Release,
     chunks,
     default_chunking,
-    filled_default,
+    known_defaults,
     model_dimensions,
     normalizers_of,
     secret_paths,
@@ -149,6 +149,14 @@ def upper_enum(spec: Spec, item: service_facts.Normalizer) -> None:
         holder[key] = str(holder[key]).upper()
 
 
+def lower_enum(spec: Spec, item: service_facts.Normalizer) -> None:
+    """An enum read in any case and echoed lower case (cohere `truncate`, `input_type`)."""
+    parts = _leaf(spec, item.path)
+    if parts is not None:
+        holder, key = parts
+        holder[key] = str(holder[key]).lower()
+
+
 def drop_default(spec: Spec, item: service_facts.Normalizer) -> None:
     """A value the server never echoes because it is the default (Amazon Bedrock
     `embedding_type: float`): the same endpoint as leaving it out."""
@@ -165,18 +173,30 @@ REWRITES: dict[str, Callable[[Spec, service_facts.Normalizer], None]] = {
     "lower_similarity": lower_similarity,
     "alias": alias,
     "upper_enum": upper_enum,
+    "lower_enum": lower_enum,
     "drop_default": drop_default,
 }
 """Each normalizer name a descriptor may use (`Normalizer.name`) → what it does."""
 
 
-def fill_similarity(spec: Spec, ctx: Context) -> None:
-    """Embeddings: the similarity the validation call stores when unset, where the service's
-    is known (`TextEmbeddingModelValidator`; openai and googlevertexai `dot_product`)."""
-    if ctx.fill:
-        value = _default(spec, ctx, service_facts.SIMILARITY)
-        if value is not None:
-            section(spec, "service_settings").setdefault("similarity", value)
+def fill_known(spec: Spec, ctx: Context) -> None:
+    """Every value the service's descriptor says GET shows when the manifest leaves it unset
+    and that is known (`Filled` with a value): the rate limit per task type
+    (`RateLimitSettings.of`, 8.15+), the similarity the validation call stores
+    (`TextEmbeddingModelValidator`: openai and googlevertexai `dot_product`), a task setting's
+    default (`elasticsearch` rerank `return_documents: true`). Chunking has its own step."""
+    if not ctx.fill:
+        return
+    for path, value in known_defaults(spec.get("service"), spec["task_type"], ctx.release):
+        _set_default(spec, path, value)
+
+
+def _set_default(spec: Spec, path: tuple[str, ...], value: JSON) -> None:
+    holder: Any = spec
+    for key in path[:-1]:
+        holder = holder.setdefault(key, {}) if isinstance(holder, dict) else None
+    if isinstance(holder, dict):
+        holder.setdefault(path[-1], thaw(value))
 
 
 def fill_dimensions(spec: Spec, ctx: Context) -> None:
@@ -186,17 +206,6 @@ def fill_dimensions(spec: Spec, ctx: Context) -> None:
         dimensions = model_dimensions(settings.get("model_id"), str(spec.get("service")))
         if dimensions is not None:
             settings["dimensions"] = dimensions
-
-
-def fill_rate_limit(spec: Spec, ctx: Context) -> None:
-    """`rate_limit.requests_per_minute`: the service's default per task type when unset
-    (`RateLimitSettings.of`, 8.15+)."""
-    rpm = _default(spec, ctx, service_facts.RATE_LIMIT) if ctx.fill else None
-    if rpm is None:
-        return
-    limit = section(spec, "service_settings").setdefault("rate_limit", {})
-    if isinstance(limit, dict):
-        limit.setdefault("requests_per_minute", rpm)
 
 
 def drop_empty_task_settings(spec: Spec, ctx: Context) -> None:
@@ -224,9 +233,8 @@ NORMALIZERS: tuple[Normalizer, ...] = (
     set_identity,
     drop_dynamic,
     service_rewrites,
-    fill_similarity,
+    fill_known,
     fill_dimensions,
-    fill_rate_limit,
     drop_empty_task_settings,
     canonical_chunking,
 )
@@ -249,10 +257,6 @@ def _normalize(body: Mapping[str, JSON], ctx: Context) -> Spec:
     for step in NORMALIZERS:
         step(spec, ctx)
     return spec
-
-
-def _default(spec: Spec, ctx: Context, path: str) -> JSON:
-    return filled_default(spec.get("service"), spec["task_type"], path, ctx.release or (0, 0))
 
 
 def _leaf(spec: Spec, path: str) -> tuple[dict[str, Any], str] | None:

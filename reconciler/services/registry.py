@@ -66,7 +66,7 @@ from reconciler.services.facts import (
 from reconciler.services.facts import REPLACE as REPLACED
 from reconciler.services.openai_fields import ES_INFERENCE
 from reconciler.services.openai_fields import TASK_SINCE as OPENAI_TASK_SINCE
-from reconciler.services.overlay import EIS_DOCS, ELASTIC, SECRETS
+from reconciler.services.overlay import ELASTIC, SECRETS
 
 TASK_ORDER: tuple[str, ...] = (
     "text_embedding",
@@ -352,6 +352,20 @@ def _in_cluster_facts(task_types: tuple[str, ...]) -> ServiceFacts:
                 if "text_embedding" in task_types
             ),
             _chunking(chunked),
+            *(
+                (
+                    Filled(
+                        "task_settings.return_documents",
+                        True,
+                        f"{ES_SVC}CustomElandRerankTaskSettings.java (defaultsFromMap: TRUE for "
+                        "a missing map or key; the constructor never leaves it null and "
+                        "toXContent always writes it)",
+                        ("rerank",),
+                    ),
+                )
+                if "rerank" in task_types
+                else ()
+            ),
         ),
         dynamic=(
             Dynamic(
@@ -400,8 +414,6 @@ def _in_cluster_facts(task_types: tuple[str, ...]) -> ServiceFacts:
             "the release that first updates adaptive_allocations in place (a later version of "
             "TransportUpdateInferenceModelAction) is undated: taken as 9.5 (before it, a "
             "replace)",
-            "rerank task_settings.return_documents (specification @server_default true) is not "
-            "known to be echoed by GET",
             "text_embedding similarity/dimensions of an in-cluster model: not read, so taken as "
             "chosen by the server (never diffed unless the manifest declares them)",
             "default endpoints (ids starting with `.`) cannot be updated: not a table row",
@@ -416,8 +428,14 @@ ELSER_FACTS = _in_cluster_facts(("sparse_embedding",))
 ELASTIC_FACTS = ServiceFacts(
     filled=(
         *_rate_limits(
-            f"{EIS_DOCS}; {SPEC_RATE_LIMITS} (elastic: 240 for chat_completion)",
-            {rpm: (task_type,) for task_type, rpm in ELASTIC.rate_limit.items()},
+            f"{SPEC_RATE_LIMITS} (elastic: 240 for chat_completion); {ES_INFERENCE}services/"
+            "elastic/completion/ElasticInferenceServiceCompletionServiceSettings.java. Not "
+            "sparse_embedding, whatever the EIS docs say (1000): "
+            "ElasticInferenceServiceSparseEmbeddingsServiceSettings keeps "
+            "`RateLimitSettings.DISABLED_INSTANCE`, whose toXContent writes nothing, and newer "
+            "code refuses the field (`declareUnsupportedRateLimitField`, transport version "
+            "INFERENCE_API_DISABLE_EIS_RATE_LIMITING)",
+            {ELASTIC.rate_limit["chat_completion"]: ("chat_completion", "completion")},
             since=None,
         ),
         Filled(SIMILARITY, None, EMBEDDING_DETAILS, ("text_embedding", "embedding")),
@@ -520,6 +538,19 @@ COHERE_FACTS = ServiceFacts(
             "move_legacy_model_id",
             "service_settings.model",
             f"{COHERE_COMMON} (the deprecated `model` is read as `model_id`)",
+        ),
+        *(
+            Normalizer(
+                "lower_enum",
+                f"task_settings.{name}",
+                f"{COHERE_SVC}{source} (`fromString` upper-cases any spelling; `toString` "
+                "writes the constant lower case, as GET shows it)",
+                task_types=("text_embedding",),
+            )
+            for name, source in (
+                ("truncate", "CohereTruncation.java"),
+                ("input_type", "embeddings/CohereEmbeddingsTaskSettings.java (InputType)"),
+            )
         ),
         _lower_similarity(("text_embedding",)),
     ),
