@@ -88,6 +88,7 @@ def _summarize_plan(result: PlanResult, env: Mapping[str, str]) -> None:
 def render_plan(result: PlanResult, command: PlanCommand) -> str:
     model = plan_to_dict(result.plan)
     if command.output_format == "json":
+        model = plan_to_dict(result.plan, result.advisories)
         return json.dumps(model, indent=2) + "\n"
     if command.output_format == "markdown":
         from reconciler.render.plan_markdown import render

@@ -97,8 +97,11 @@ def test_json_on_stdout_stays_json_and_warnings_go_to_stderr(world: Any) -> None
     fake.routes["GET /_inference/_services"] = SERVICES
     code, out, err = plan("--format", "json", "--detailed-exitcode")
     assert code == 2  # the create, not the warnings
-    assert json.loads(out)["summary"]["create"] == 1
+    model = json.loads(out)
+    assert model["summary"]["create"] == 1
     assert NOT_OFFERED in err
+    messages = [item["message"] for item in model["advisories"]]
+    assert NOT_OFFERED.removeprefix("warning: ") in messages
 
 
 def test_in_github_actions_they_are_annotations_on_the_manifest(world: Any, tmp_path: Path) -> None:

@@ -238,38 +238,15 @@ SERVER_DEFAULTS = {
         "service_settings": {"model_id": "elser_model_2"},
     },
 }
-"""Manifests that leave a setting to the server, where the core and the sandbox disagree on
-what GET answers (each marked below with the upstream evidence)."""
-
-DISAGREEMENTS = {
-    "elasticsearch-rerank-return-documents": (
-        "core expects no task_settings back for an elasticsearch rerank endpoint created without "
-        "them and reports `task_settings` as not taken; the sandbox echoes "
-        "{return_documents: true}, as upstream does: elastic/elasticsearch x-pack/plugin/"
-        "inference/.../services/elasticsearch/CustomElandRerankTaskSettings.java "
-        "(defaultsFromMap: an absent or empty map gives DEFAULT_SETTINGS = TRUE; the "
-        "constructor never leaves returnDocuments null; toXContent writes it). The registry "
-        "lists it as a gap instead of a filled default"
-    ),
-    "elastic-sparse-rate-limit": (
-        "core expects rate_limit {requests_per_minute: 1000} echoed for an EIS sparse_embedding "
-        "endpoint (overlay ELASTIC.rate_limit, from the EIS docs) and reports it as not taken; "
-        "the sandbox echoes none, as upstream does since EIS rate limiting was disabled "
-        "(elastic/elasticsearch ElasticInferenceServiceSparseEmbeddingsServiceSettings: "
-        "rateLimitSettings = RateLimitSettings.DISABLED_INSTANCE, whose toXContent writes "
-        "nothing; a request-context rate_limit is rejected, declareUnsupportedRateLimitField; "
-        "transport version INFERENCE_API_DISABLE_EIS_RATE_LIMITING)"
-    ),
-}
+"""Manifests that leave a setting to the server where the core and the sandbox once disagreed
+on what GET answers, each now a filled fact of the service's descriptor with its upstream
+evidence: elasticsearch rerank echoes `return_documents: true`
+(elastic/elasticsearch …/services/elasticsearch/CustomElandRerankTaskSettings.java,
+defaultsFromMap), and EIS sparse_embedding echoes no rate limit
+(ElasticInferenceServiceSparseEmbeddingsServiceSettings: RateLimitSettings.DISABLED_INSTANCE)."""
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=DISAGREEMENTS[n]))
-        for n in SERVER_DEFAULTS
-    ],
-)
+@pytest.mark.parametrize("name", list(SERVER_DEFAULTS))
 def test_a_server_default_left_out_of_the_manifest_stays_in_sync(
     name: str,
     sandbox: LoggedSandbox,

@@ -106,13 +106,13 @@ def test_the_key_variable_and_key_order() -> None:
 
 
 def test_other_services_are_noted_and_preconfigured_ones_counted() -> None:
-    foreign = LiveEndpoint("cohere-1", "rerank", "cohere", {"service": "cohere"})
+    foreign = LiveEndpoint("mistral-1", "completion", "mistral", {"service": "mistral"})
     dotted = LiveEndpoint(
         ".elser", "sparse_embedding", "elasticsearch", {"service": "elasticsearch"}
     )
     exported = export_endpoints([foreign, dotted, embedding()], (9, 1), COMMAND)
     assert list(exported.manifests) == ["emb"]
-    assert any("skipped cohere-1: service 'cohere'" in note for note in exported.notes)
+    assert any("skipped mistral-1: service 'mistral'" in note for note in exported.notes)
     assert any("1 preconfigured endpoint(s) (.elser)" in note for note in exported.notes)
     stream = as_stream(exported, "x.json")
     assert stream.startswith("# yaml-language-server: $schema=x.json\n")
