@@ -50,9 +50,11 @@ def parser() -> argparse.ArgumentParser:
         help="seconds the emulation retries upstream 429/500/503 (Elasticsearch: 30)",
     )
     p.add_argument(
-        "--eis",
-        action="store_true",
-        help="authorize the Elastic Inference Service (service `elastic`, `.…-elastic` endpoints)",
+        "--no-eis",
+        dest="eis",
+        action="store_false",
+        help="a cluster the Elastic Inference Service does not authorize (no `elastic` service, "
+        "no `.…-elastic` endpoints; default: authorized, as on Elastic Cloud)",
     )
     p.add_argument("--log-level", default="warning")
     return p

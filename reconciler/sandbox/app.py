@@ -44,7 +44,7 @@ class SandboxConfig:
     retry: RetrySettings = field(default_factory=RetrySettings)
     network_transport: Callable[[], httpx.AsyncBaseTransport] | None = None
     clock: Callable[[], float] = time.monotonic
-    eis: bool = False  # the cluster is authorized for the Elastic Inference Service
+    eis: bool = True  # authorized for the Elastic Inference Service (Elastic Cloud, CCM)
 
 
 class _RoutingTransport(httpx.AsyncBaseTransport):

@@ -30,11 +30,12 @@ CHAT = {"service": "elastic", "service_settings": {"model_id": "rainbow-sprinkle
     ],
 )
 async def test_preconfigured_eis_endpoints_per_release(version: str, expected: list[str]) -> None:
-    """Listed only while EIS authorizes the cluster (`InternalPreconfiguredEndpoints`)."""
+    """Listed only while EIS authorizes the cluster (`InternalPreconfiguredEndpoints`); the
+    sandbox's cluster is authorized unless started with `eis=False` / `--no-eis`."""
     async with client_for(es_version=version, eis=True) as (_app, client):
         listed = (await client.get("/_inference/_all")).json()["endpoints"]
         assert [e["inference_id"] for e in listed if e["service"] == "elastic"] == expected
-    async with client_for(es_version=version) as (_app, client):
+    async with client_for(es_version=version, eis=False) as (_app, client):
         listed = (await client.get("/_inference/_all")).json()["endpoints"]
         assert not [e for e in listed if e["service"] == "elastic"]
 
@@ -88,7 +89,7 @@ async def test_eis_task_types_per_release_and_authorization() -> None:
         body = {"service": "elastic", "service_settings": {"model_id": "jina-embeddings-v3"}}
         got = await put_ok(client, "te", "text_embedding", body)
         assert got["service_settings"]["dimensions"] == 1024
-    async with client_for(es_version="9.2.0") as (_app, client):
+    async with client_for(es_version="9.2.0", eis=False) as (_app, client):
         response = await client.put("/_inference/sparse_embedding/x", json=ELSER)
         assert (
             error_of(response)[2]

@@ -596,7 +596,7 @@ async def test_services_lists_each_emulated_service_with_its_task_types(
 async def test_services_marks_secrets_sensitive_and_hides_elastic_without_eis() -> None:
     """`SettingsConfiguration.sensitive` (e.g. `GoogleVertexAiSecretSettings.Configuration`:
     `.setRequired(true).setSensitive(true).setUpdatable(true)`)."""
-    async with client_for() as (_app, client):
+    async with client_for(eis=False) as (_app, client):
         listed = {s["service"]: s for s in (await client.get("/_inference/_services")).json()}
         vertex_sa = listed["googlevertexai"]["configurations"]["service_account_json"]
         assert vertex_sa["sensitive"] and vertex_sa["required"] and vertex_sa["updatable"]

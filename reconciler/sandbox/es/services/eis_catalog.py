@@ -61,7 +61,7 @@ class EisCatalog:
     """Whether the cluster is authorized for EIS (Elastic Cloud or Cloud Connected Mode), and
     the model list it was authorized for."""
 
-    enabled: bool = False
+    enabled: bool = True
     models: dict[str, EisModel] = field(default_factory=_models)
 
     def model(self, model_id: str) -> EisModel | None:
