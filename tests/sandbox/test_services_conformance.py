@@ -612,3 +612,20 @@ async def test_services_marks_secrets_sensitive_and_hides_elastic_without_eis() 
             "chat_completion",
             "completion",
         ]
+
+
+async def test_semantic_text_model_settings_carry_the_services_element_type() -> None:
+    """`MinimalServiceSettings(model)`: `element_type` is the service settings'
+    `elementType()` (cohere `CohereEmbeddingsServiceSettings.elementType()`: int8 → byte)."""
+    async with client_for() as (_app, client):
+        await put_ok(client, "co", "text_embedding", cohere(embedding_type="int8"))
+        mapping = {
+            "mappings": {"properties": {"body": {"type": "semantic_text", "inference_id": "co"}}}
+        }
+        assert (await client.put("/docs", json=mapping)).status_code == 200
+        assert (await client.put("/docs/_doc/1", json={"body": "hello"})).status_code == 201
+        got = (await client.get("/docs/_mapping")).json()["docs"]["mappings"]["properties"]["body"]
+        assert got["model_settings"] == {
+            "service": "cohere", "task_type": "text_embedding", "dimensions": 1024,
+            "similarity": "dot_product", "element_type": "byte",
+        }  # fmt: skip

@@ -62,6 +62,9 @@ class SettingsMissing(Exception):
 # -- MinimalServiceSettings ------------------------------------------------------------------
 
 
+_ELEMENT_TYPES = {"byte": "byte", "bit": "bit", "binary": "bit"}
+
+
 def minimal_settings(record: dict[str, Any], caps: Capabilities) -> ModelSettings:
     """`new MinimalServiceSettings(model)` as `toXContent` writes it.
 
@@ -78,10 +81,13 @@ def minimal_settings(record: dict[str, Any], caps: Capabilities) -> ModelSetting
             raise SettingsMissing(
                 f"required [{key}] field is missing for task_type [{task_type.upper()}]"
             )
+    # `ServiceSettings.elementType()`: cohere's `embedding_type` (stored as its element type),
+    # bedrock's `binary` (`AmazonBedrockEmbeddingsServiceSettings`); float otherwise.
+    element_type = _ELEMENT_TYPES.get(str(settings.get("embedding_type")), ELEMENT_TYPE)
     out.update(
         dimensions=settings["dimensions"],
         similarity=settings["similarity"],
-        element_type=ELEMENT_TYPE,
+        element_type=element_type,
     )
     return out
 
