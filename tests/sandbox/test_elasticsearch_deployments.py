@@ -310,3 +310,24 @@ async def test_elser_alias_sparse_only_es_113216() -> None:
             error_of(response)[2]
             == "The [elser] service does not support task type [text_embedding]"
         )
+
+
+async def test_deployments_survive_a_restart_with_data_dir(tmp_path: Any) -> None:
+    """A restarted node recovers the deployments its endpoints created (the endpoint still owns
+    its deployment: `_update` goes through, no 409)."""
+    async with client_for(data_dir=tmp_path) as (_app, client):
+        await put_ok(client, "kept", "sparse_embedding", es(num_threads=1, num_allocations=1))
+    async with client_for(data_dir=tmp_path) as (_app, client):
+        assert (await get_one(client, "kept"))["service_settings"]["num_allocations"] == 1
+        response = await update(
+            client, "kept", "sparse_embedding", {"service_settings": {"num_allocations": 2}}
+        )
+        assert response.status_code == 200, response.text
+        assert (await get_one(client, "kept"))["service_settings"]["num_allocations"] == 2
+
+
+def test_cli_no_eis_flag() -> None:
+    from reconciler.sandbox.__main__ import parser
+
+    assert parser().parse_args([]).eis is True
+    assert parser().parse_args(["--no-eis"]).eis is False
