@@ -50,11 +50,10 @@ def parser() -> argparse.ArgumentParser:
         help="seconds the emulation retries upstream 429/500/503 (Elasticsearch: 30)",
     )
     p.add_argument(
-        "--no-eis",
-        dest="eis",
-        action="store_false",
-        help="a cluster the Elastic Inference Service does not authorize (no `elastic` service, "
-        "no `.…-elastic` endpoints; default: authorized, as on Elastic Cloud)",
+        "--eis",
+        action="store_true",
+        help="authorize the Elastic Inference Service, as on Elastic Cloud (service `elastic`, "
+        "`.…-elastic` endpoints); default: a self-managed cluster without it",
     )
     p.add_argument("--log-level", default="warning")
     return p

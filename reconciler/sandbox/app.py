@@ -44,7 +44,9 @@ class SandboxConfig:
     retry: RetrySettings = field(default_factory=RetrySettings)
     network_transport: Callable[[], httpx.AsyncBaseTransport] | None = None
     clock: Callable[[], float] = time.monotonic
-    eis: bool = True  # authorized for the Elastic Inference Service (Elastic Cloud, CCM)
+    # Authorized for the Elastic Inference Service (Elastic Cloud, Cloud Connected Mode). True
+    # in process (tests see every service); the command line's default is False (`--eis`).
+    eis: bool = True
 
 
 class _RoutingTransport(httpx.AsyncBaseTransport):

@@ -326,8 +326,8 @@ async def test_deployments_survive_a_restart_with_data_dir(tmp_path: Any) -> Non
         assert (await get_one(client, "kept"))["service_settings"]["num_allocations"] == 2
 
 
-def test_cli_no_eis_flag() -> None:
+def test_cli_eis_flag() -> None:
     from reconciler.sandbox.__main__ import parser
 
-    assert parser().parse_args([]).eis is True
-    assert parser().parse_args(["--no-eis"]).eis is False
+    assert parser().parse_args([]).eis is False
+    assert parser().parse_args(["--eis"]).eis is True
