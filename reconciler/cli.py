@@ -197,6 +197,13 @@ def sandbox(
         list[str] | None,
         typer.Option(callback=_user_password, help="Require auth: accept this user:password."),
     ] = None,
+    eis: Annotated[
+        bool,
+        typer.Option(
+            help="Authorize the Elastic Inference Service (`service: elastic`), as on Elastic "
+            "Cloud; off, like a self-managed cluster without Cloud Connected Mode."
+        ),
+    ] = False,
 ) -> None:
     """Serve a local Elasticsearch inference API and an OpenAI-compatible upstream."""
     from reconciler.sandbox.__main__ import main as sandbox_main
@@ -204,6 +211,7 @@ def sandbox(
     argv = ["--host", host, "--port", str(port), "--latency-ms", str(latency_ms)]
     argv += [item for value in api_key or () for item in ("--api-key", value)]
     argv += [item for value in basic_auth or () for item in ("--basic-auth", value)]
+    argv += ["--eis"] if eis else []
     for flag, value in (
         ("--data-dir", data_dir),
         ("--es-version", es_version),

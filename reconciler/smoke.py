@@ -122,7 +122,11 @@ async def smoke_one(
         return _result(desired, False, detail, _ms(clock() - started))
     elapsed = _ms(clock() - started)
     passed, detail = check(
-        task_type, output, expected_dimensions(desired, live), inputs=len(sent.inputs)
+        task_type,
+        output,
+        expected_dimensions(desired, live),
+        inputs=len(sent.inputs),
+        top_n=ranked_at_most(desired, live),
     )
     return _result(desired, passed, client.redact(detail), elapsed)
 
@@ -178,8 +182,24 @@ def expected_dimensions(desired: DesiredEndpoint, live: LiveEndpoint | None) -> 
     return model_dimensions(_setting(desired.body, "model_id"))
 
 
+def ranked_at_most(desired: DesiredEndpoint, live: LiveEndpoint | None) -> int | None:
+    """A rerank endpoint's `task_settings.top_n` (the manifest's, else the server's): the
+    server returns only the best `top_n` inputs (every rerank service's task settings)."""
+    for body in (desired.body, live.body if live is not None else {}):
+        task = body.get("task_settings")
+        value = task.get("top_n") if isinstance(task, Mapping) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
 def check(
-    task_type: str, output: InferenceOutput, dimensions: int | None, *, inputs: int = 1
+    task_type: str,
+    output: InferenceOutput,
+    dimensions: int | None,
+    *,
+    inputs: int = 1,
+    top_n: int | None = None,
 ) -> Check:
     """The check for the task type (`reconciler.services.task_types`: its `smoke` name);
     an answer whose shape could not be read fails with what was wrong."""
@@ -191,7 +211,7 @@ def check(
     if name == "check_sparse":
         return check_sparse(output)
     if name == "check_rerank":
-        return check_rerank(output, inputs)
+        return check_rerank(output, inputs, top_n)
     if name == "check_chat":
         return check_chat(output)
     return check_completion(output)
@@ -236,8 +256,9 @@ def check_sparse(output: InferenceOutput) -> Check:
     return True, f"{_count(len(output.sparse), 'sparse vector')} of {sizes} tokens{note}"
 
 
-def check_rerank(output: InferenceOutput, inputs: int) -> Check:
-    """Every input ranked exactly once (indexes 0..inputs-1), every score finite."""
+def check_rerank(output: InferenceOutput, inputs: int, top_n: int | None = None) -> Check:
+    """Every input ranked exactly once (indexes 0..inputs-1), every score finite; with
+    `top_n`, the best `top_n` of them (no index twice, none out of range)."""
     if output.problem:
         return False, output.problem
     if not output.ranked:
@@ -252,10 +273,14 @@ def check_rerank(output: InferenceOutput, inputs: int) -> Check:
     twice = sorted(i for i, n in seen.items() if n > 1)
     if twice:
         return False, f"input {', '.join(map(str, twice))} ranked more than once"
+    top = max(output.ranked, key=lambda e: e.relevance_score)
+    if top_n is not None and top_n < inputs:
+        if len(seen) != top_n:
+            return False, f"{_count(len(seen), 'input')} ranked, top_n is {top_n}"
+        return True, f"ranked the best {top_n} of {_count(inputs, 'input')}, top: input {top.index}"
     missing = sorted(set(range(inputs)) - seen.keys())
     if missing:
         return False, f"input {', '.join(map(str, missing))} missing from the ranking"
-    top = max(output.ranked, key=lambda e: e.relevance_score)
     return True, f"ranked {_count(inputs, 'input')}, top: input {top.index}"
 
 

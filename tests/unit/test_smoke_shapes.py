@@ -85,9 +85,14 @@ COMPLETION = '{"completion": [{"result": "Elasticsearch is a distributed search 
 
 
 def judged(
-    task_type: str, text: str, dimensions: int | None = None, inputs: int = 1
+    task_type: str,
+    text: str,
+    dimensions: int | None = None,
+    inputs: int = 1,
+    top_n: int | None = None,
 ) -> tuple[bool, str]:
-    return check(task_type, parse_inference(task_type, json.loads(text)), dimensions, inputs=inputs)
+    output = parse_inference(task_type, json.loads(text))
+    return check(task_type, output, dimensions, inputs=inputs, top_n=top_n)
 
 
 # --- sparse_embedding ------------------------------------------------------------------------
@@ -145,6 +150,20 @@ def test_a_ranking_that_leaves_inputs_out_fails_naming_them() -> None:
         False,
         "input 0, 1, 2, 4 missing from the ranking",
     )
+
+
+def test_the_documented_top_n_ranking_passes_when_the_endpoint_sets_top_n() -> None:
+    # RerankResponseExample3.yaml is the answer of an endpoint with `top_n: 3`: the server
+    # returns the best three only
+    assert judged("rerank", RERANK_TOP3, inputs=7, top_n=3) == (
+        True,
+        "ranked the best 3 of 7 inputs, top: input 6",
+    )
+    assert judged("rerank", RERANK_TOP3, inputs=7, top_n=4) == (
+        False,
+        "3 inputs ranked, top_n is 4",
+    )
+    assert judged("rerank", RERANK_ALL, inputs=7, top_n=10)[0]  # top_n above the inputs: all
 
 
 def test_an_input_ranked_twice_fails() -> None:
