@@ -68,6 +68,7 @@ from reconciler.diff import compare, normalize_desired, normalize_live, uses_leg
 from reconciler.errors import ExitCode, UsageError
 from reconciler.lock import atomic_write
 from reconciler.model import API_KEY, LiveEndpoint
+from reconciler.normalize import thaw
 from reconciler.secrets import SecretPath
 from reconciler.services import registry
 from reconciler.services.openai_fields import SCHEMA_HOME
@@ -312,17 +313,9 @@ def omissions(spec: Spec, release: Release) -> list[Callable[[Spec], Spec | None
 
 def _omit(path: str, value: Any) -> Callable[[Spec], Spec | None]:
     def omit(spec: Spec) -> Spec | None:
-        return _drop(spec, path) if _get(spec, path) == _thawed(value) else None
+        return _drop(spec, path) if _get(spec, path) == thaw(value) else None
 
     return omit
-
-
-def _thawed(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thawed(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_thawed(v) for v in value]
-    return value
 
 
 def _get(spec: Spec, path: str) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,6 +153,11 @@ def _in_cluster_rerank(draw: Draw, settings: Body, task: Body) -> None:
     _optional(draw, task, "return_documents", st.booleans())
 
 
+def completion_and_chat(kind: Kind) -> tuple[Kind, Kind]:
+    """A completion kind and the chat_completion kind the service takes the same way."""
+    return kind, dataclasses.replace(kind, task_type="chat_completion")
+
+
 USER = ("task setting", ("task_settings", "user"), "changed-user")
 RATE = ("rate limit", ("service_settings", "rate_limit"), {"requests_per_minute": 77})
 FIXED = ("allocations", ("service_settings", "num_allocations"), 2)
@@ -166,13 +172,15 @@ KINDS: tuple[Kind, ...] = (
         (USER, RATE, ("model", ("service_settings", "model_id"), "text-embedding-3-large")),
         chunks=True,
     ),
-    Kind(
-        "openai",
-        "completion",
-        {"api_key": "OPENAI_API_KEY"},
-        {"model_id": "gpt-4o-mini"},
-        _openai,
-        (USER, RATE),
+    *completion_and_chat(
+        Kind(
+            "openai",
+            "completion",
+            {"api_key": "OPENAI_API_KEY"},
+            {"model_id": "gpt-4o-mini"},
+            _openai,
+            (USER, RATE),
+        )
     ),
     Kind(
         "azureopenai",
@@ -183,13 +191,15 @@ KINDS: tuple[Kind, ...] = (
         (USER, RATE, ("deployment", ("service_settings", "deployment_id"), "emb-2")),
         chunks=True,
     ),
-    Kind(
-        "azureopenai",
-        "completion",
-        {"api_key": "AZURE_OPENAI_API_KEY"},
-        {"resource_name": "res", "deployment_id": "gpt", "api_version": "2024-10-21"},
-        _azure,
-        (USER, RATE),
+    *completion_and_chat(
+        Kind(
+            "azureopenai",
+            "completion",
+            {"api_key": "AZURE_OPENAI_API_KEY"},
+            {"resource_name": "res", "deployment_id": "gpt", "api_version": "2024-10-21"},
+            _azure,
+            (USER, RATE),
+        )
     ),
     Kind(
         "cohere",
@@ -229,13 +239,15 @@ KINDS: tuple[Kind, ...] = (
         (RATE,),
         chunks=True,
     ),
-    Kind(
-        "amazonbedrock",
-        "completion",
-        {"access_key": "AWS_ACCESS_KEY_ID", "secret_key": "AWS_SECRET_ACCESS_KEY"},
-        {"region": "us-east-1", "provider": "anthropic", "model": "anthropic.claude-3-haiku"},
-        _bedrock_completion,
-        (("max tokens", ("task_settings", "max_new_tokens"), 99), RATE),
+    *completion_and_chat(
+        Kind(
+            "amazonbedrock",
+            "completion",
+            {"access_key": "AWS_ACCESS_KEY_ID", "secret_key": "AWS_SECRET_ACCESS_KEY"},
+            {"region": "us-east-1", "provider": "anthropic", "model": "anthropic.claude-3-haiku"},
+            _bedrock_completion,
+            (("max tokens", ("task_settings", "max_new_tokens"), 99), RATE),
+        )
     ),
     Kind(
         "googlevertexai",
@@ -258,13 +270,15 @@ KINDS: tuple[Kind, ...] = (
         _vertex_rerank,
         (("top_n", ("task_settings", "top_n"), 4), RATE),
     ),
-    Kind(
-        "googlevertexai",
-        "completion",
-        {"service_account_json": "GOOGLE_SERVICE_ACCOUNT_JSON"},
-        {"model_id": "gemini-2.0-flash", "location": "us-central1", "project_id": "p"},
-        _vertex_completion,
-        (("max tokens", ("task_settings", "max_tokens"), 64), RATE),
+    *completion_and_chat(
+        Kind(
+            "googlevertexai",
+            "completion",
+            {"service_account_json": "GOOGLE_SERVICE_ACCOUNT_JSON"},
+            {"model_id": "gemini-2.0-flash", "location": "us-central1", "project_id": "p"},
+            _vertex_completion,
+            (("max tokens", ("task_settings", "max_tokens"), 64), RATE),
+        )
     ),
     Kind(
         "elastic",
@@ -283,38 +297,6 @@ KINDS: tuple[Kind, ...] = (
         {"model_id": "rainbow-sprinkles"},
         _eis,
         (RATE,),
-    ),
-    Kind(
-        "openai",
-        "chat_completion",
-        {"api_key": "OPENAI_API_KEY"},
-        {"model_id": "gpt-4o-mini"},
-        _openai,
-        (USER, RATE),
-    ),
-    Kind(
-        "azureopenai",
-        "chat_completion",
-        {"api_key": "AZURE_OPENAI_API_KEY"},
-        {"resource_name": "res", "deployment_id": "gpt", "api_version": "2024-10-21"},
-        _azure,
-        (USER, RATE),
-    ),
-    Kind(
-        "amazonbedrock",
-        "chat_completion",
-        {"access_key": "AWS_ACCESS_KEY_ID", "secret_key": "AWS_SECRET_ACCESS_KEY"},
-        {"region": "us-east-1", "provider": "anthropic", "model": "anthropic.claude-3-haiku"},
-        _bedrock_completion,
-        (("max tokens", ("task_settings", "max_new_tokens"), 99), RATE),
-    ),
-    Kind(
-        "googlevertexai",
-        "chat_completion",
-        {"service_account_json": "GOOGLE_SERVICE_ACCOUNT_JSON"},
-        {"model_id": "gemini-2.0-flash", "location": "us-central1", "project_id": "p"},
-        _vertex_completion,
-        (("max tokens", ("task_settings", "max_tokens"), 64), RATE),
     ),
     Kind(
         "elastic",
