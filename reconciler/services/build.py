@@ -144,6 +144,8 @@ def _rows(service: Service, part: str, task_type: str) -> Iterator[Row]:
         if part != "service_settings":
             return
         for name, spec_row in hand.service_settings.items():
+            if not _in_scope(task_type, {}, patches.get(f"{part}.{name}", [])):
+                continue
             yield Row(
                 f"{part}.{name}",
                 spec_row["type"],

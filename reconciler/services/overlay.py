@@ -389,6 +389,18 @@ PATCHES: tuple[Patch, ...] = (
     ),
     # -- prose scoping the extractor cannot read, or reads too widely
     Patch(
+        "elastic",
+        "service_settings.rate_limit",
+        "EIS rate limiting is off for embeddings and rerank: their settings keep "
+        "`RateLimitSettings.DISABLED_INSTANCE` (written nothing on GET) and newer code refuses "
+        "the field (`declareUnsupportedRateLimitField`); completion and chat keep 240",
+        "elastic/elasticsearch x-pack/plugin/inference/src/main/java/org/elasticsearch/xpack/"
+        "inference/services/elastic/sparseembeddings/"
+        "ElasticInferenceServiceSparseEmbeddingsServiceSettings.java (transport version "
+        "INFERENCE_API_DISABLE_EIS_RATE_LIMITING)",
+        task_types=("completion", "chat_completion"),
+    ),
+    Patch(
         "jinaai",
         "task_settings.input_type",
         "the prose scopes it to embedding tasks",
@@ -645,7 +657,8 @@ ELASTIC = HandService(
         "rate_limit": {
             "type": {"kind": "object", "class": "RateLimitSetting"},
             "doc": "By default, the `elastic` service sets the number of requests allowed per "
-            "minute to `1000` for `sparse_embedding` and `240` for `chat_completion`.",
+            "minute to `240` for `chat_completion` and `completion`; the other task types are "
+            "not rate limited.",
         },
     },
     ("model_id",),
@@ -654,7 +667,7 @@ ELASTIC = HandService(
     "PR #4212; `embedding` task: elastic/elasticsearch PR #154174 (docs: "
     '`{"service":"elastic","service_settings":{"model_id":"jina-embeddings-v5-omni-small"}}`); '
     "task types: elastic/docs-content#5166",
-    {"sparse_embedding": 1000, "chat_completion": 240},
+    {"chat_completion": 240, "completion": 240},
 )
 
 RATE_LIMIT_MINIMUM = (

@@ -435,7 +435,7 @@ ELASTIC_FACTS = ServiceFacts(
             "`RateLimitSettings.DISABLED_INSTANCE`, whose toXContent writes nothing, and newer "
             "code refuses the field (`declareUnsupportedRateLimitField`, transport version "
             "INFERENCE_API_DISABLE_EIS_RATE_LIMITING)",
-            {ELASTIC.rate_limit["chat_completion"]: ("chat_completion", "completion")},
+            {240: tuple(t for t, rpm in ELASTIC.rate_limit.items() if rpm == 240)},
             since=None,
         ),
         Filled(SIMILARITY, None, EMBEDDING_DETAILS, ("text_embedding", "embedding")),

@@ -131,6 +131,8 @@ def test_secret_paths(service: str) -> None:
 
 
 def spec_paths(service: str) -> set[str]:
+    if service == "elastic":  # written by hand from its docs (no request type in the spec)
+        return {f"service_settings.{name}" for name in overlay.ELASTIC.service_settings}
     entry = FACTS["services"][service]
     found = set()
     for part in ("service_settings", "task_settings"):
@@ -576,3 +578,15 @@ def test_fast_path_and_envelope_agree_with_jsonschema(doc: dict[str, Any]) -> No
     full = not list(schema._validator(task_type, service).iter_errors(doc))
     assert schema._is_valid(task_type, service)(doc) == full
     assert envelope_valid(doc) == full
+
+
+def test_eis_rate_limit_only_where_eis_rate_limits() -> None:
+    # ElasticInferenceServiceSparseEmbeddingsServiceSettings: RateLimitSettings.DISABLED_INSTANCE,
+    # and newer code refuses the field; completion and chat keep a 240 default
+    text = (
+        "inference_id: eis\ntask_type: {task}\nservice: elastic\nservice_settings:\n"
+        "  model_id: m\n  rate_limit:\n    requests_per_minute: 10\n"
+    )
+    (problem,) = check_document(document(text.format(task="sparse_embedding")))
+    assert problem.path == "$.service_settings.rate_limit"
+    assert check_document(document(text.format(task="chat_completion"))) == []
