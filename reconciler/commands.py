@@ -229,8 +229,11 @@ class _Progress:
         self.total = 0
 
     def __call__(self, outcome: Any) -> None:
-        from reconciler.render.apply_report import outcome_to_dict, progress_line
+        from reconciler.render.apply_report import outcome_to_dict, progress_line, started_line
 
+        if outcome.status == "started":
+            typer.echo(started_line(outcome_to_dict(outcome)), err=self._err)
+            return
         self._done += 1
         total = max(self.total, self._done)
         line = progress_line(outcome_to_dict(outcome), self._done, total, bar=self._bar)

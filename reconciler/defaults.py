@@ -377,14 +377,35 @@ def chunks(service: object, task_type: str) -> bool:
 _NO_PATHS: tuple[tuple[str, ...], ...] = ()
 
 
-def server_chosen(service: object, task_type: str) -> tuple[tuple[str, ...], ...]:
+def server_chosen(
+    service: object, task_type: str, spec: Mapping[str, JSON] | None = None
+) -> tuple[tuple[str, ...], ...]:
     """The paths whose value the server picks when the manifest leaves them unset and that we
     cannot always predict (a vector length, a platform model variant): never diffed unless the
-    manifest had set them before."""
+    manifest had set them before. With `spec`, only those the server fills for it (a fill that
+    `requires` a path the spec lacks is left out: `elasticsearch` copies the allocations of a
+    `deployment_id` only)."""
     found = _facts(service)
     if found is None:
         return _NO_PATHS
-    return found.server_chosen().get(task_type, _NO_PATHS)
+    chosen = found.server_chosen().get(task_type, _NO_PATHS)
+    if spec is None:
+        return chosen
+    absent = {
+        item.parts
+        for item in found.filled
+        if item.requires is not None and not _has(spec, tuple(item.requires.split(".")))
+    }
+    return tuple(path for path in chosen if path not in absent)
+
+
+def _has(spec: Mapping[str, JSON], path: tuple[str, ...]) -> bool:
+    node: object = spec
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def hidden_paths(service: object) -> tuple[tuple[str, ...], ...]:

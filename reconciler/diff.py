@@ -352,7 +352,7 @@ def _copy_updated(body: dict[str, Any], spec: Mapping[str, JSON], path: str) -> 
 
 def create_fields(spec: Mapping[str, JSON]) -> tuple[FieldChange, ...]:
     """What a create sets, leaf by leaf, plus the values the server will choose (computed)."""
-    chosen = _chosen(spec)
+    chosen = server_chosen(spec.get("service"), str(spec.get("task_type", "")), spec)
     later = [
         FieldChange(path=_dotted(path), op=FieldOp.ADDED, computed=True)
         for path in chosen

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["ApplyOutcome", "ApplySettings", "EndpointOutcome", "execute", "remove_stray_probes"]
 
 OK, FAILED, BLOCKED, SKIPPED = "ok", "failed", "blocked", "skipped"
+STARTED = "started"
+"""A progress-only status: a long step began (never an endpoint's outcome)."""
 
 PHASES: tuple[frozenset[Action], ...] = (
     frozenset({Action.CREATE, Action.ADOPT, Action.UPDATE}),
@@ -163,6 +165,7 @@ class _Runner:
 
     async def run(self, change: PlannedChange) -> EndpointOutcome:
         async with self.limit:
+            self.announce(change)
             started = time.perf_counter()
             status, message = await self.attempt(change)
             elapsed = (time.perf_counter() - started) * 1000
@@ -182,6 +185,17 @@ class _Runner:
         if desired is None:
             raise StepFailed(f"no manifest given for {change.inference_id}")
         return await STEPS[change.action](self.ctx, change, desired)
+
+    def announce(self, change: PlannedChange) -> None:
+        """Say a step that starts a model deployment has begun: it may take minutes."""
+        desired = self.desired.get(change.inference_id)
+        in_cluster = desired is not None and desired.body.get("service") in steps.IN_CLUSTER
+        if in_cluster and change.action in (Action.CREATE, Action.REPLACE):
+            assert desired is not None
+            timeout = steps.put_timeout(self.ctx.settings, desired)
+            why = "starting a model deployment (the model may be downloaded first;"
+            why += f" timeout {timeout})"
+            self.progress(_outcome(change, STARTED, why, 0.0))
 
     def report(self, outcome: EndpointOutcome) -> EndpointOutcome:
         self.progress(outcome)

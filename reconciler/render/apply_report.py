@@ -69,6 +69,11 @@ def progress_line(outcome: dict[str, Any], done: int, total: int, *, bar: bool =
     return head + tail + message
 
 
+def started_line(outcome: dict[str, Any]) -> str:
+    """A long step that has begun (an in-cluster model deployment), before its outcome line."""
+    return f"… {outcome['action']} {outcome['inference_id']}: {outcome['message']}"
+
+
 def _bar(done: int, total: int, width: int = 20) -> str:
     filled = width * done // max(total, 1)
     return "[" + "█" * filled + "░" * (width - filled) + "]"

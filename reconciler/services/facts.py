@@ -85,6 +85,8 @@ class Filled:
     by_model: Mapping[str, JSON] = field(default_factory=lambda: MappingProxyType({}))
     when: str = ""
     """A condition (prose) under which it is filled; always when empty."""
+    requires: str | None = None
+    """The path that must be set for the server to fill this one (`when`, machine-readable)."""
 
     @property
     def parts(self) -> tuple[str, ...]:

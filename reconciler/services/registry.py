@@ -337,6 +337,7 @@ def _in_cluster_facts(task_types: tuple[str, ...]) -> ServiceFacts:
                     "copied from the existing deployment); elastic/elasticsearch PR #114750",
                     task_types,
                     when="deployment_id set",
+                    requires="service_settings.deployment_id",
                 )
                 for name in ("num_threads", "num_allocations", "adaptive_allocations")
             ),

@@ -61,6 +61,8 @@ def test_validate_apply_then_plan_in_sync(eis_cli: Cli) -> None:
     code, out, err = cli("apply", *examples, "--yes", "--detailed-exitcode")
     assert code == 2, out + err  # created, and every smoke test passed
     assert f"Smoke tests: {count} of {count} passed." in out
+    # in-cluster creates start a model deployment: said before they finish
+    assert "… create elser-sparse: starting a model deployment" in out
     code, out, err = cli("plan", *examples, "--detailed-exitcode")
     assert code == 0, out + err
     assert "0 to create" in out and "0 blocked" in out
