@@ -12,9 +12,9 @@ server ignores, compares a value the server rewrites or fills, misses what it hi
 after apply shows it and this test fails: the loop of review §1.4 cannot hide for any service.
 
 Releases: one on each side of every boundary the sources name (no update API before 8.17.0,
-elastic/elasticsearch PR #114457; chunking reset on update until 9.2.6, #139574; validation on
-update from 9.4.0, #140003; service settings and chunking in place from 9.5.0, #147465,
-#149723).
+elastic/elasticsearch PR #114457; EIS and chat_completion from 8.18; chunking reset on update
+until 9.2.6 (9.2.5 resets, 9.2.6 and 9.3.1 keep), #139574; validation on update from 9.4.0,
+#140003; service settings and chunking in place from 9.5.0, #147465, #149723).
 """
 
 from __future__ import annotations
@@ -44,7 +44,18 @@ from reconciler.state import FileStateStore
 from reconciler.target import Target
 from tests.fixtures.sandbox import make_sandbox_app
 
-RELEASES = ("8.16.6", "8.17.0", "8.19.7", "9.1.7", "9.2.6", "9.4.0", "9.5.0")
+RELEASES = (
+    "8.16.6",
+    "8.17.0",
+    "8.18.8",
+    "8.19.7",
+    "9.1.7",
+    "9.2.5",
+    "9.2.6",
+    "9.3.1",
+    "9.4.0",
+    "9.5.0",
+)
 
 Body = dict[str, Any]
 Draw = Callable[[st.SearchStrategy[Any]], Any]
