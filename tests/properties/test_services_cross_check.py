@@ -327,6 +327,14 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "elastic",
+        "embedding",
+        {},
+        {"model_id": "jina-embeddings-v5-omni-small"},
+        changes=(),
+        chunks=True,
+    ),
+    Kind(
+        "elastic",
         "rerank",
         {},
         {"model_id": "rerank-v1"},
@@ -370,14 +378,9 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
-NOT_EMULATED = {("elastic", "embedding")}
-"""EIS multimodal `embedding` (elastic/elasticsearch PR #154174) is newer than every release
-the sandbox emulates."""
-
-
 def test_every_managed_service_and_task_type_is_cross_checked() -> None:
     declared = {(name, task) for name in MANAGED for task in SERVICES[name].task_types}
-    assert {(kind.service, kind.task_type) for kind in KINDS} == declared - NOT_EMULATED
+    assert {(kind.service, kind.task_type) for kind in KINDS} == declared
 
 
 KEYS = {

@@ -125,3 +125,25 @@ async def test_eis_inference_shapes_and_9_5_max_batch_size_update() -> None:
             client, "sp", "sparse_embedding", {"service_settings": {"model_id": "x"}}
         )
         assert refused.status_code == 400
+
+
+OMNI = {"service": "elastic", "service_settings": {"model_id": "jina-embeddings-v5-omni-small"}}
+
+
+async def test_eis_multimodal_embedding_from_9_5() -> None:
+    """The `embedding` task type (spec branch 9.5, `TaskType.EMBEDDING`; EIS docs in
+    elastic/elasticsearch PR #154174): dense settings filled as for text_embedding, results
+    under `embeddings` (spec `Results.ts`); unknown as a task type before 9.5."""
+    async with client_for(es_version="9.5.0", eis=True) as (_app, client):
+        got = await put_ok(client, "mm", "embedding", OMNI)
+        assert got["service_settings"] == {
+            "model_id": "jina-embeddings-v5-omni-small", "similarity": "cosine",
+            "dimensions": 1024,
+        }  # fmt: skip
+        assert got["chunking_settings"] == DEFAULT_SETTINGS
+        answer = await client.post("/_inference/embedding/mm", json={"input": ["a", "b"]})
+        vectors = answer.json()["embeddings"]
+        assert [len(item["embedding"]) for item in vectors] == [1024, 1024]
+    async with client_for(es_version="9.4.0", eis=True) as (_app, client):
+        response = await client.put("/_inference/embedding/mm", json=OMNI)
+        assert response.status_code == 400

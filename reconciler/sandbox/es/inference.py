@@ -44,7 +44,10 @@ KNOWN_SERVICES = (
 
 
 def task_types(ctx: Ctx) -> tuple[str, ...]:
-    extra = ("chat_completion",) if ctx.state.caps.chat_completion else ()
+    extra: tuple[str, ...] = ("chat_completion",) if ctx.state.caps.chat_completion else ()
+    # 9.5: the multimodal `embedding` task type (elastic/elasticsearch-specification branch 9.5,
+    # `TaskType.EMBEDDING`)
+    extra += ("embedding",) if ctx.state.caps.update_service_settings else ()
     return _BASE_TASK_TYPES + extra
 
 

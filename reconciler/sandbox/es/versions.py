@@ -158,6 +158,8 @@ def _eis_task_types(v: EsVersion) -> tuple[str, ...]:
         out.append("completion")
     if v.at_least(9, 2):
         out += ["text_embedding", "rerank"]
+    if v.at_least(9, 5):  # elastic/elasticsearch PR #154174 (multimodal `embedding` on EIS)
+        out.append("embedding")
     return tuple(out)
 
 

@@ -44,6 +44,8 @@ def _models() -> dict[str, EisModel]:
         EisModel("jina-embeddings-v5-text-small", "text_embedding", "Jina Embeddings v5 Text Small",
                  ["multilingual"], "2026-02-01", dimensions=1024),
         EisModel("rerank-v1", "rerank", "Elastic Rerank v1", ["english"], "2025-06-01"),
+        EisModel("jina-embeddings-v5-omni-small", "embedding", "Jina Embeddings v5 Omni Small",
+                 ["multilingual", "multimodal"], "2026-05-01", dimensions=1024),
     ]  # fmt: skip
     return {m.model_id: m for m in models}
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from ..state import EsState
 
 _CHAT = ("chat_completion", "completion")
-_CHUNKED = ("sparse_embedding", "text_embedding")
+_CHUNKED = ("sparse_embedding", "text_embedding", "embedding")
+_DENSE = ("text_embedding", "embedding")
 _SERVICE_FIELDS = (
     Field("model_id", required=True),
     Field("max_input_tokens", "int", tasks=("sparse_embedding", "text_embedding")),
@@ -43,6 +44,7 @@ _TASK_FIELDS = (
 _EXPOSED = {
     "sparse_embedding": ("model_id", "max_input_tokens", "max_batch_size"),
     "text_embedding": ("model_id", "similarity", "dimensions", "max_input_tokens"),
+    "embedding": ("model_id", "similarity", "dimensions", "max_input_tokens"),
     "rerank": ("model_id",),
     "chat_completion": ("model_id", "rate_limit"),
     "completion": ("model_id", "rate_limit"),
@@ -101,7 +103,7 @@ class Elastic(Service):
         """EIS authorizes per cluster: without it no task type is offered."""
         _require_eis(state, record["task_type"])
         settings = record["service_settings"]
-        if record["task_type"] == "text_embedding":
+        if record["task_type"] in _DENSE:
             model = state.eis.model(settings["model_id"])
             dims = model.dimensions if model is not None and model.dimensions else None
             settings.setdefault(
@@ -143,6 +145,9 @@ class Elastic(Service):
             return {"sparse_embedding": items}
         if task_type == "text_embedding":
             return embeddings("float", model, settings, request.inputs)
+        if task_type == "embedding":  # `EmbeddingFloatResults`: key `embeddings` (Results.ts)
+            dense = embeddings("float", model, settings, request.inputs)
+            return {"embeddings": dense["text_embedding"]}
         if task_type == "rerank":
             return rerank_result(record, request, False)
         texts = [fake.completion(self.name, model, t) for t in request.inputs]
@@ -167,7 +172,7 @@ def preconfigured(caps: Capabilities, state_models: dict[str, Any]) -> dict[str,
         settings: dict[str, Any] = {"model_id": model.model_id}
         if task_type in _CHAT:
             settings["rate_limit"] = {"requests_per_minute": RATE_LIMIT}
-        if task_type == "text_embedding":
+        if task_type in _DENSE:
             settings.update(similarity="cosine", dimensions=model.dimensions)
         out[inference_id] = {
             "inference_id": inference_id,
