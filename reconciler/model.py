@@ -348,7 +348,8 @@ class Reason(StrEnum):
     FOREIGN_OWNER = "foreign-owner"  # state says another owner manages it
     UNSUPPORTED = "unsupported"  # the body uses a feature the server version lacks
     NO_UPDATE_API = "no-update-api"  # key_rotation: update on a server without `_update`
-    NOT_OPENAI = "not-openai"  # the live endpoint is another service: never deleted
+    FOREIGN_SERVICE = "foreign-service"  # the live endpoint's service is not the one applied
+    # or not managed: never deleted
     PRECONFIGURED = "preconfigured"  # ids starting with `.` belong to the server: never touched
     INTERRUPTED_REPLACE = "interrupted-replace"  # an apply stopped midway through its replace
     STATE_ONLY = "state-only"  # a `reconcile:` option state records changed: state write only
@@ -358,6 +359,11 @@ class Reason(StrEnum):
     CHUNKING_RESET_NOTED = "chunking-reset-noted"  # the server reset chunking on an update, as
     # state records: the difference is shown, not acted on
     NOT_TAKEN = "not-taken"  # the same change was applied before and the server did not take it
+
+    @classmethod
+    def _missing_(cls, value: object) -> Reason | None:
+        """Saved plans written when only openai was managed call FOREIGN_SERVICE `not-openai`."""
+        return cls.FOREIGN_SERVICE if value == "not-openai" else None
 
 
 class FieldOp(StrEnum):

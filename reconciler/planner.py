@@ -651,7 +651,7 @@ def guard(
             f"the live endpoint uses service {live.service!r}, which plan/apply do not manage;"
             " reconciler never deletes it"
         )
-        return _block(change, Reason.NOT_OPENAI, why)
+        return _block(change, Reason.FOREIGN_SERVICE, why)
     # the id now holds an endpoint of another service than reconciler applied: not its own
     recorded = facts.record.last_applied.get("service") if facts.record is not None else None
     if live is not None and change.action is Action.DELETE and recorded not in (None, live.service):
@@ -659,7 +659,7 @@ def guard(
             f"the live endpoint uses service {live.service!r}, not the {recorded!r} reconciler"
             " applied (replaced outside reconciler); reconciler never deletes it"
         )
-        return _block(change, Reason.NOT_OPENAI, why)
+        return _block(change, Reason.FOREIGN_SERVICE, why)
     # `protect: true` in the manifest
     if protect:
         return _block(change, Reason.PROTECTED, f"protect: true forbids {verb} ({change.reason})")

@@ -303,7 +303,8 @@ def test_prune_never_deletes_another_service() -> None:
     _, state = applied(item)
     other = LiveEndpoint("mixed", "text_embedding", "elasticsearch", {"service": "elasticsearch"})
     change = only(run([], [other], [state], prune=True))
-    assert (change.action, change.code) == (Action.BLOCKED, Reason.NOT_OPENAI)
+    assert (change.action, change.code) == (Action.BLOCKED, Reason.FOREIGN_SERVICE)
+    assert Reason("not-openai") is Reason.FOREIGN_SERVICE  # saved plans of earlier releases
 
 
 def test_prune_never_deletes_a_preconfigured_id() -> None:
