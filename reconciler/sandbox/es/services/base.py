@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..chunking import parse_chunking
 from ..errors import EsError, status_exception
+from ..extract import extract_map, unknown_settings
 from ..versions import Capabilities
 
 if TYPE_CHECKING:
@@ -55,6 +57,48 @@ class Service:
 
     async def create(self, state: EsState, record: Record, timeout: float, label: str) -> None:
         """The validation call (or deployment start) between parsing and storing."""
+
+    def open_request(
+        self, task_type: str, config: dict[str, Any], caps: Capabilities, chunked: tuple[str, ...]
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        """`parseRequestConfig`'s first steps, common to every service: `service_settings`
+        (required), `task_settings`, chunking where the task type chunks, then the task type
+        the service offers on this release. Returns the service and task maps, which the
+        service consumes, and the parsed chunking."""
+        service_map = extract_map(config, "service_settings")
+        if service_map is None:
+            raise status_exception(400, "Missing required field [service_settings]")
+        task_map = extract_map(config, "task_settings") or {}
+        chunking = None
+        if task_type in chunked and caps.chunking:
+            chunking = parse_chunking(extract_map(config, "chunking_settings"), caps)
+        if task_type not in self.task_types(caps):
+            raise unsupported_task_type(self.name, task_type)
+        return service_map, task_map, chunking
+
+    def stored_record(
+        self,
+        inference_id: str,
+        task_type: str,
+        parsed: tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None],
+        secrets: dict[str, Any],
+        *leftovers: dict[str, Any],
+    ) -> Record:
+        """The record to store once every map is consumed: a key left over anywhere is refused
+        (`throwIfNotEmptyMap`). `parsed`: service settings, task settings, chunking."""
+        for leftover in leftovers:
+            if leftover:
+                raise unknown_settings(leftover, self.name)
+        settings, task_settings, chunking = parsed
+        return {
+            "inference_id": inference_id,
+            "task_type": task_type,
+            "service": self.name,
+            "service_settings": settings,
+            "task_settings": task_settings,
+            "chunking_settings": chunking,
+            "secrets": secrets,
+        }
 
     # -- GET --------------------------------------------------------------------------------
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from ..chunking import DEFAULT_SETTINGS, parse_chunking
-from ..errors import status_exception
-from ..extract import Errors, extract_map, unknown_settings
+from ..chunking import DEFAULT_SETTINGS
+from ..extract import Errors
 from ..openai_config import rate_limit_or
 from ..versions import Capabilities
 from . import fake
@@ -62,15 +61,7 @@ class Elastic(Service):
     def parse(
         self, inference_id: str, task_type: str, config: dict[str, Any], caps: Capabilities
     ) -> Record:
-        service_map = extract_map(config, "service_settings")
-        if service_map is None:
-            raise status_exception(400, "Missing required field [service_settings]")
-        task_map = extract_map(config, "task_settings") or {}
-        chunking = None
-        if task_type in _CHUNKED and caps.chunking:
-            chunking = parse_chunking(extract_map(config, "chunking_settings"), caps)
-        if task_type not in self.task_types(caps):
-            raise unsupported_task_type(self.name, task_type)
+        service_map, task_map, chunking = self.open_request(task_type, config, caps, _CHUNKED)
         errors = Errors()
         settings = extract_all(_SERVICE_FIELDS, task_type, service_map, SS, errors)
         if task_type in _CHAT:
@@ -78,18 +69,10 @@ class Elastic(Service):
             settings["rate_limit"] = {"requests_per_minute": rpm}
         errors.raise_if_any()
         task_settings = self.parse_task_settings(task_type, task_map, caps)
-        for leftover in (config, service_map, task_map):
-            if leftover:
-                raise unknown_settings(leftover, self.name)
-        return {
-            "inference_id": inference_id,
-            "task_type": task_type,
-            "service": self.name,
-            "service_settings": compact(settings),
-            "task_settings": task_settings,
-            "chunking_settings": chunking,
-            "secrets": {},
-        }
+        parsed = (compact(settings), task_settings, chunking)
+        return self.stored_record(
+            inference_id, task_type, parsed, {}, config, service_map, task_map
+        )
 
     def parse_task_settings(
         self, task_type: str, task_map: dict[str, Any], caps: Capabilities

@@ -24,12 +24,11 @@ import asyncio
 import copy
 from typing import TYPE_CHECKING, Any
 
-from ..chunking import parse_chunking
 from ..errors import EsError, status_exception, validation_failed
-from ..extract import Errors, extract_map, extract_positive_int, remove_as_type, unknown_settings
+from ..extract import Errors, extract_positive_int, remove_as_type
 from ..versions import Capabilities
 from . import fake
-from .base import InferRequest, Record, Service, unsupported_task_type
+from .base import InferRequest, Record, Service
 from .deployments import Deployment
 from .fields import SS, TS, Field, compact, extract, extract_all
 from .remote import embeddings, rerank_result
@@ -72,15 +71,7 @@ class Elasticsearch(Service):
     def parse(
         self, inference_id: str, task_type: str, config: dict[str, Any], caps: Capabilities
     ) -> Record:
-        service_map = extract_map(config, "service_settings")
-        if service_map is None:
-            raise status_exception(400, "Missing required field [service_settings]")
-        task_map = extract_map(config, "task_settings") or {}
-        chunking = None
-        if task_type in _CHUNKED and caps.chunking:
-            chunking = parse_chunking(extract_map(config, "chunking_settings"), caps)
-        if task_type not in self.task_types(caps):
-            raise unsupported_task_type(self.name, task_type)
+        service_map, task_map, chunking = self.open_request(task_type, config, caps, _CHUNKED)
         errors = Errors()
         num_allocations = extract_positive_int(
             service_map, "num_allocations", SS, errors, required=False
@@ -110,18 +101,10 @@ class Elasticsearch(Service):
         task_settings = self.parse_task_settings(task_type, task_map, caps)
         if task_type == "rerank":
             task_settings = {"return_documents": True, **task_settings}
-        for leftover in (config, service_map, task_map):
-            if leftover:
-                raise unknown_settings(leftover, self.name)
-        return {
-            "inference_id": inference_id,
-            "task_type": task_type,
-            "service": self.name,
-            "service_settings": compact(settings),
-            "task_settings": task_settings,
-            "chunking_settings": chunking,
-            "secrets": {},
-        }
+        parsed = (compact(settings), task_settings, chunking)
+        return self.stored_record(
+            inference_id, task_type, parsed, {}, config, service_map, task_map
+        )
 
     def parse_task_settings(
         self, task_type: str, task_map: dict[str, Any], caps: Capabilities

@@ -13,14 +13,12 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..chunking import parse_chunking
 from ..errors import status_exception
-from ..extract import Errors, extract_map, unknown_settings
+from ..extract import Errors
 from ..openai_config import rate_limit_or
 from ..versions import Capabilities
 from . import fake
 from .base import VALIDATION_THREW, InferRequest, Record, Service, auth_failure
-from .base import unsupported_task_type as unsupported
 from .remote import embeddings, rerank_result
 
 if TYPE_CHECKING:
@@ -133,32 +131,15 @@ class GenericService(Service):
     def parse(
         self, inference_id: str, task_type: str, config: dict[str, Any], caps: Capabilities
     ) -> Record:
-        service_map = extract_map(config, "service_settings")
-        if service_map is None:
-            raise status_exception(400, "Missing required field [service_settings]")
-        task_map = extract_map(config, "task_settings") or {}
-        chunking = None
-        if task_type in _CHUNKED and caps.chunking:
-            chunking = parse_chunking(extract_map(config, "chunking_settings"), caps)
-        if task_type not in self.task_types(caps):
-            raise unsupported(self.name, task_type)
+        service_map, task_map, chunking = self.open_request(task_type, config, caps, _CHUNKED)
         secrets = {k: service_map.pop(k) for k in SECRET_FIELDS if k in service_map}
         errors = Errors()
         if self.spec.rate_limit is not None:
             rpm = rate_limit_or(service_map, self.spec.rate_limit, errors)
             service_map["rate_limit"] = {"requests_per_minute": rpm}
         errors.raise_if_any()
-        if config:
-            raise unknown_settings(config, self.name)
-        return {
-            "inference_id": inference_id,
-            "task_type": task_type,
-            "service": self.name,
-            "service_settings": service_map,
-            "task_settings": copy.deepcopy(task_map),
-            "chunking_settings": chunking,
-            "secrets": secrets,
-        }
+        parsed = (service_map, copy.deepcopy(task_map), chunking)
+        return self.stored_record(inference_id, task_type, parsed, secrets, config)
 
     async def create(self, state: EsState, record: Record, timeout: float, label: str) -> None:
         if state.service_keys.refused(self.name, record["secrets"]):

@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..chunking import parse_chunking
 from ..errors import EsError, status_exception
-from ..extract import Errors, extract_map, unknown_settings
+from ..extract import Errors
 from ..openai_config import rate_limit_or
 from ..versions import Capabilities
 from . import fake
@@ -29,7 +28,6 @@ from .base import (
     Record,
     Service,
     auth_failure,
-    unsupported_task_type,
 )
 from .fields import SS, TS, Field, compact, extract, extract_all
 
@@ -80,15 +78,9 @@ class RemoteService(Service):
     def parse(
         self, inference_id: str, task_type: str, config: dict[str, Any], caps: Capabilities
     ) -> Record:
-        service_map = extract_map(config, "service_settings")
-        if service_map is None:
-            raise status_exception(400, "Missing required field [service_settings]")
-        task_map = extract_map(config, "task_settings") or {}
-        chunking = None
-        if task_type == "text_embedding" and caps.chunking:
-            chunking = parse_chunking(extract_map(config, "chunking_settings"), caps)
-        if task_type not in self.task_types(caps):
-            raise unsupported_task_type(self.name, task_type)
+        service_map, task_map, chunking = self.open_request(
+            task_type, config, caps, ("text_embedding",)
+        )
         self.before_parse(service_map)
         errors = Errors()
         settings = extract_all(self.spec.service_fields, task_type, service_map, SS, errors)
@@ -101,18 +93,10 @@ class RemoteService(Service):
             settings["dimensions_set_by_user"] = settings.get("dimensions") is not None
         task_settings = self.parse_task_settings(task_type, task_map, caps)
         secrets = self.parse_secrets(service_map, caps)
-        for leftover in (config, service_map, task_map):
-            if leftover:
-                raise unknown_settings(leftover, self.name)
-        return {
-            "inference_id": inference_id,
-            "task_type": task_type,
-            "service": self.name,
-            "service_settings": compact(settings),
-            "task_settings": task_settings,
-            "chunking_settings": chunking,
-            "secrets": secrets,
-        }
+        parsed = (compact(settings), task_settings, chunking)
+        return self.stored_record(
+            inference_id, task_type, parsed, secrets, config, service_map, task_map
+        )
 
     def before_parse(self, service_map: dict[str, Any]) -> None:
         """Aliases and legacy keys, before the fields are extracted."""
