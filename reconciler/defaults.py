@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from reconciler.model import JSON, Capabilities, FieldChange, FieldOp, KeyRotation
+from reconciler.model import JSON, Capabilities, FieldChange, FieldOp, KeyRotation, has_path
 from reconciler.services import facts as service_facts
 from reconciler.services.registry import SERVICES
 
@@ -394,18 +394,9 @@ def server_chosen(
     absent = {
         item.parts
         for item in found.filled
-        if item.requires is not None and not _has(spec, tuple(item.requires.split(".")))
+        if item.requires is not None and not has_path(spec, tuple(item.requires.split(".")))
     }
     return tuple(path for path in chosen if path not in absent)
-
-
-def _has(spec: Mapping[str, JSON], path: tuple[str, ...]) -> bool:
-    node: object = spec
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return False
-        node = node[key]
-    return True
 
 
 def hidden_paths(service: object) -> tuple[tuple[str, ...], ...]:

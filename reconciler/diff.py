@@ -27,6 +27,7 @@ from reconciler.defaults import (
 from reconciler.model import (
     API_KEY,
     JSON,
+    MISSING,
     DesiredEndpoint,
     FieldChange,
     FieldOp,
@@ -34,6 +35,7 @@ from reconciler.model import (
     PlannedChange,
     dotted,
     drop_path,
+    get_path,
 )
 from reconciler.normalize import (
     NORMALIZERS,
@@ -76,8 +78,6 @@ SERVER_CHOSEN_KEY = "server_chosen"
 """Key of a last-applied spec listing the paths whose value the server chose (not the user)."""
 
 API_KEY_PATH = dotted(API_KEY)
-
-_MISSING: Any = object()
 
 
 # --- three-way compare ------------------------------------------------------------------
@@ -125,9 +125,9 @@ def with_hidden(live: Spec, desired: Spec, last_applied: Mapping[str, JSON] | No
     source: Mapping[str, JSON] = desired if last_applied is None else last_applied
     found = live
     for path in paths:
-        if _get(found, path) is _MISSING:
-            value = _get(source, path)
-            if value is not _MISSING:
+        if get_path(found, path) is MISSING:
+            value = get_path(source, path)
+            if value is not MISSING:
                 found = _put(found, path, value)
     return found
 
@@ -153,19 +153,19 @@ def with_server_choices(desired: Spec, live: Spec, last_applied: Mapping[str, JS
     """
     target = desired
     for path in _chosen(desired):
-        if _get(desired, path) is _MISSING:
+        if get_path(desired, path) is MISSING:
             target = _put(target, path, _server_choice(path, live, last_applied))
     return target
 
 
 def _server_choice(path: Path, live: Spec, last_applied: Mapping[str, JSON] | None) -> Any:
     if last_applied is None:  # adopting: accept what the server chose
-        return _get(live, path)
+        return get_path(live, path)
     if _dotted(path) in last_applied.get(SERVER_CHOSEN_KEY, ()):  # remembered: drift shows
-        return _get(last_applied, path)
-    if _get(last_applied, path) is not _MISSING:  # the user removed it: back to the default
-        return _MISSING
-    return _get(live, path)  # last-applied never knew it
+        return get_path(last_applied, path)
+    if get_path(last_applied, path) is not MISSING:  # the user removed it: back to the default
+        return MISSING
+    return get_path(live, path)  # last-applied never knew it
 
 
 def uses_legacy_chunking(
@@ -232,7 +232,7 @@ def changed_paths(
         return []
     found: list[Path] = []
     for key in sorted(before.keys() | after.keys()):
-        old, new = before.get(key, _MISSING), after.get(key, _MISSING)
+        old, new = before.get(key, MISSING), after.get(key, MISSING)
         if old == new:
             continue
         if isinstance(old, Mapping) and isinstance(new, Mapping):
@@ -249,22 +249,22 @@ def _change(
     last: Mapping[str, JSON] | None,
     chosen: Iterable[Path],
 ) -> FieldChange:
-    old, new = _get(before, path), _get(after, path)
+    old, new = get_path(before, path), get_path(after, path)
     op = _op(old, new)
     return FieldChange(
         path=_dotted(path),
-        before=None if old is _MISSING else old,
-        after=None if new is _MISSING else new,
+        before=None if old is MISSING else old,
+        after=None if new is MISSING else new,
         op=op,
-        drift=last is not None and _get(last, path) != old,
+        drift=last is not None and get_path(last, path) != old,
         computed=op is FieldOp.REMOVED and path in chosen,
     )
 
 
 def _op(old: Any, new: Any) -> FieldOp:
-    if old is _MISSING:
+    if old is MISSING:
         return FieldOp.ADDED
-    return FieldOp.REMOVED if new is _MISSING else FieldOp.CHANGED
+    return FieldOp.REMOVED if new is MISSING else FieldOp.CHANGED
 
 
 # --- bodies for the executor and state ------------------------------------------------------
@@ -330,7 +330,7 @@ def last_applied_spec(desired: DesiredEndpoint, live_after_apply: LiveEndpoint) 
     chosen = [
         _dotted(path)
         for path in _chosen(spec)
-        if _get(raw, path) is _MISSING and _get(spec, path) is not _MISSING
+        if get_path(raw, path) is MISSING and get_path(spec, path) is not MISSING
     ]
     if chosen:
         spec[SERVER_CHOSEN_KEY] = chosen
@@ -341,8 +341,8 @@ def _copy_updated(body: dict[str, Any], spec: Mapping[str, JSON], path: str) -> 
     """Copy the updatable unit holding path: a whole chunking object, else a section key."""
     parts = tuple(path.split("."))
     unit = parts[:1] if parts[0] == "chunking_settings" else parts[:2]
-    value = _get(spec, unit)
-    if value is _MISSING:
+    value = get_path(spec, unit)
+    if value is MISSING:
         return
     if len(unit) == 1:
         body[unit[0]] = thaw(value)
@@ -356,7 +356,7 @@ def create_fields(spec: Mapping[str, JSON]) -> tuple[FieldChange, ...]:
     later = [
         FieldChange(path=_dotted(path), op=FieldOp.ADDED, computed=True)
         for path in chosen
-        if _get(spec, path) is _MISSING
+        if get_path(spec, path) is MISSING
     ]
     return tuple(sorted([*_leaves(spec, ()), *later], key=lambda item: item.path))
 
@@ -375,22 +375,13 @@ def _leaves(spec: Mapping[str, JSON], prefix: Path) -> list[FieldChange]:
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _get(spec: Mapping[str, Any] | None, path: Path) -> Any:
-    value: Any = spec
-    for key in path:
-        if not isinstance(value, Mapping) or key not in value:
-            return _MISSING
-        value = value[key]
-    return value
-
-
 def _put(spec: Spec, path: Path, value: Any) -> Spec:
-    """A copy of spec with value at path (or without it, for _MISSING)."""
+    """A copy of spec with value at path (or without it, for MISSING)."""
     head, rest = path[0], path[1:]
     copy = dict(spec)
     if rest:
         copy[head] = _put(section(spec, head), rest, value)
-    elif value is _MISSING:
+    elif value is MISSING:
         copy.pop(head, None)
     else:
         copy[head] = value

@@ -67,7 +67,7 @@ from reconciler.defaults import (
 from reconciler.diff import compare, normalize_desired, normalize_live, uses_legacy_chunking
 from reconciler.errors import ExitCode, UsageError
 from reconciler.lock import atomic_write
-from reconciler.model import API_KEY, LiveEndpoint
+from reconciler.model import API_KEY, LiveEndpoint, get_path
 from reconciler.normalize import thaw
 from reconciler.secrets import SecretPath
 from reconciler.services import registry
@@ -319,15 +319,7 @@ def _omit(path: str, value: Any) -> Callable[[Spec], Spec | None]:
 
 
 def _get(spec: Spec, path: str) -> Any:
-    node: Any = spec
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return _ABSENT
-        node = node[key]
-    return node
-
-
-_ABSENT = object()
+    return get_path(spec, tuple(path.split(".")))
 
 
 def _drop(spec: Spec, path: str) -> Spec | None:

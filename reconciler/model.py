@@ -179,14 +179,23 @@ def _without_paths(body: Mapping[str, JSON], paths: Iterable[SecretPath]) -> Map
     return copy
 
 
-def has_path(body: Mapping[str, Any], path: tuple[str, ...]) -> bool:
-    """Whether a nested mapping holds a value at `path`."""
+MISSING: Any = object()
+"""What `get_path` returns where a nested mapping holds nothing (None is a value)."""
+
+
+def get_path(body: Mapping[str, Any] | None, path: tuple[str, ...]) -> Any:
+    """The value at `path` in a nested mapping, or `MISSING`."""
     node: Any = body
     for key in path:
         if not isinstance(node, Mapping) or key not in node:
-            return False
+            return MISSING
         node = node[key]
-    return True
+    return node
+
+
+def has_path(body: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    """Whether a nested mapping holds a value at `path`."""
+    return get_path(body, path) is not MISSING
 
 
 def drop_path(body: dict[str, Any], path: tuple[str, ...]) -> None:

@@ -27,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.model import TASK_TYPES
+from reconciler.model import MISSING, TASK_TYPES, get_path
 from reconciler.schema_compile import (
     INT_MAX,
     INT_MIN,
@@ -726,16 +726,9 @@ def _accepts_chunking(doc: Doc) -> bool:
 RULES: tuple[Callable[[Doc], Iterator[SchemaIssue]], ...] = (rule_overlap_max,)
 """Cross-field rules run after the schema; each yields issues like the schema does."""
 
-_ABSENT = object()
-
 
 def _get(doc: Doc, dotted: str) -> Any:
-    node: Any = doc
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return _ABSENT
-        node = node[part]
-    return node
+    return get_path(doc, tuple(dotted.split(".")))
 
 
 def _parts(dotted: str) -> Path_:
@@ -745,12 +738,12 @@ def _parts(dotted: str) -> Path_:
 def cross_field_issues(doc: Doc, service: str, task_type: str) -> Iterator[SchemaIssue]:
     """The schema's `x-rules` (see `reconciler.services.overlay.Rule`) over one document."""
     for rule in _task_schema(task_type, service).get("x-rules", ()):
-        if any(_get(doc, p) is not _ABSENT for p in rule.get("unless", ())):
+        if any(_get(doc, p) is not MISSING for p in rule.get("unless", ())):
             continue
         when = rule.get("when")
         if when is not None:
             value = _get(doc, when["path"])
-            value = None if value is _ABSENT else value
+            value = None if value is MISSING else value
             if not any(equal_json(value, option) for option in when["in"]):
                 continue
         yield from _CROSS[rule["kind"]](doc, rule)
@@ -766,7 +759,7 @@ def _parent_present(doc: Doc, dotted: str) -> bool:
 
 
 def _present(doc: Doc, paths: Iterable[str]) -> list[str]:
-    return [p for p in paths if _get(doc, p) is not _ABSENT]
+    return [p for p in paths if _get(doc, p) is not MISSING]
 
 
 def _one_of(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
@@ -792,7 +785,7 @@ def _together(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
 
 def _required_all(doc: Doc, rule: Mapping[str, Any]) -> Iterator[SchemaIssue]:
     for path in rule["paths"]:
-        if _parent_present(doc, path) and _get(doc, path) is _ABSENT:
+        if _parent_present(doc, path) and _get(doc, path) is MISSING:
             yield SchemaIssue(_parts(path)[:-1], rule["message"], "rule.required")
 
 

@@ -120,8 +120,6 @@ class Service:
     task_types: Mapping[str, str | None]
     since: str | None
     source: Source = Source.SPEC
-    managed: bool = False
-    """Planned and applied by `plan`/`apply`; the others are validated only, for now."""
     replaced_by: str | None = None
     """A deprecated alias: validated, with a warning naming this service instead."""
     deprecation: str | None = None
@@ -129,6 +127,11 @@ class Service:
     facts: ServiceFacts = field(default_factory=ServiceFacts)
     """How the server treats its endpoints: filled defaults, normalizers, dynamic and hidden
     paths, what `_update` changes per release (`reconciler.services.facts`)."""
+
+    @property
+    def managed(self) -> bool:
+        """Planned and applied by `plan`/`apply`: the full tier; the others are validated only."""
+        return self.tier is Tier.FULL
 
     @property
     def secrets(self) -> tuple[SecretField, ...]:
@@ -709,7 +712,6 @@ _ALL: tuple[Service, ...] = (
         "8.12",
         {t: OPENAI_TASK_SINCE[t] for t in OPENAI_TASK_TYPES},
         source=Source.TABLE,
-        managed=True,
         updates=OPENAI_UPDATES,
         facts=OPENAI_FACTS,
     ),
@@ -718,7 +720,6 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.13",
         {"text_embedding": B818, "sparse_embedding": B818, "rerank": B818},
-        managed=True,
         facts=ELASTICSEARCH_FACTS,
     ),
     _service(
@@ -732,7 +733,6 @@ _ALL: tuple[Service, ...] = (
             "use `service: elasticsearch` with `model_id: .elser_model_2` (or "
             "`.elser_model_2_linux-x86_64`) instead"
         ),
-        managed=True,
         facts=ELSER_FACTS,
     ),
     _service(
@@ -748,7 +748,6 @@ _ALL: tuple[Service, ...] = (
             "embedding": None,
         },
         source=Source.HAND,
-        managed=True,
         facts=ELASTIC_FACTS,
     ),
     _service(
@@ -756,7 +755,6 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.14",
         {"text_embedding": B818, "completion": B818, "chat_completion": "9.3"},
-        managed=True,
         facts=AZUREOPENAI_FACTS,
     ),
     _service(
@@ -764,7 +762,6 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.13",
         {"text_embedding": B818, "rerank": B818, "completion": B818},
-        managed=True,
         facts=COHERE_FACTS,
     ),
     _service(
@@ -772,7 +769,6 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.12",
         {"text_embedding": B818, "completion": B818, "chat_completion": "9.4"},
-        managed=True,
         facts=AMAZONBEDROCK_FACTS,
     ),
     _service(
@@ -780,7 +776,6 @@ _ALL: tuple[Service, ...] = (
         FULL,
         "8.15",
         {"text_embedding": B818, "rerank": B818, "completion": "8.19", "chat_completion": "8.19"},
-        managed=True,
         facts=GOOGLEVERTEXAI_FACTS,
     ),
     # --- generic tier
