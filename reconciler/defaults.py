@@ -40,21 +40,8 @@ SERVICE: Final = "openai"
 _OPENAI: Final = SERVICES[SERVICE].facts
 """openai's facts, from its descriptor in the service registry (their one home)."""
 
-RATE_LIMIT_RPM: Final[Mapping[str, int]] = _OPENAI.rate_limit()
-"""`service_settings.rate_limit.requests_per_minute` when unset, per task type (8.15+)."""
-
 DEFAULT_SIMILARITY: Final[str] = _OPENAI.filled_value(service_facts.SIMILARITY, "text_embedding")
 """text_embedding `similarity` the validation call fills in when unset."""
-
-MODEL_DIMENSIONS: Final[Mapping[str, int]] = next(
-    item.by_model for item in _OPENAI.filled if item.path == service_facts.DIMENSIONS
-)
-"""Vector length the upstream returns when `dimensions` is unset, for the models we know; for
-any other model `dimensions` is server-chosen (see SERVER_CHOSEN)."""
-
-_URLS = _OPENAI.normalizer("drop_default_url")
-DEFAULT_URLS: Final[Mapping[str, str]] = _URLS.table if _URLS is not None else MappingProxyType({})
-"""The URL used when `url` is unset: never stored, never echoed."""
 
 DEFAULT_CHUNKING: Final[Mapping[str, JSON]] = service_facts.DEFAULT_CHUNKING
 """text_embedding chunking when absent or `{}` on an 8.16+ server
@@ -92,29 +79,10 @@ backslash. The group name is matched trimmed and case-insensitively (`fromString
 neither `separators` nor a group the server uses `plaintext` (`RecursiveChunkingSettings`).
 """
 
-SERVER_CHOSEN: Final[Mapping[str, tuple[tuple[str, ...], ...]]] = _OPENAI.server_chosen()
-"""Paths whose value the server picks when the user leaves them unset and that we may not be
-able to predict (an unknown model's vector length). A plan never diffs them unless the user
-had set them before (then removing them is a change back to the server's choice)."""
-
 MERGE: Final = service_facts.MERGE
 """Update semantics: new keys and values land, omitted keys are kept (cannot remove)."""
 REPLACE: Final = service_facts.REPLACE
 """Update semantics: the object is replaced as a whole (removing a key works)."""
-
-UPDATABLE: Final[tuple[tuple[Release, Mapping[tuple[str, ...], str]], ...]] = tuple(
-    (step.since, MappingProxyType({item.parts: item.mode for item in step.paths}))
-    for step in _OPENAI.updates
-)
-"""What `_update` changes in place besides the secrets, from the release on: openai's update
-table (its steps cite the evidence and say what is assumed). Before 8.17 there is no update
-API at all."""
-
-UPDATE_NOTES: Final[tuple[tuple[Release, str], ...]] = (
-    ((0, 0), "the server has no update API before 8.17"),
-    *((step.since, step.note) for step in _OPENAI.updates),
-)
-"""Why something cannot change in place, per release; quoted in replace reasons."""
 
 CHUNKING_RESET_ISSUE: Final = "elastic/elasticsearch#139574"
 """The upstream issue of `_update` dropping `chunking_settings` (see UPDATE_FACTS)."""
@@ -173,7 +141,7 @@ UPDATE_FACTS: Final[Mapping[str, ReleaseFact]] = MappingProxyType(
         ),
     }
 )
-"""How `_update` behaves beyond what it changes (UPDATABLE): the per-release facts the planner
+"""How `_update` behaves beyond what it changes (`updatable`): the per-release facts the planner
 and the executor both read, and the only place that knows them. A fact holds from `update_api`
 on; `Capabilities` turns them into `update_resets_chunking` and `update_validates`."""
 
@@ -552,19 +520,13 @@ def _switched_allocations(
     )
 
 
+ELEMENT_TYPE: Final = "service_settings.embedding_type"
+
+
 def incompatible_paths(service: str) -> frozenset[str]:
     """`INCOMPATIBLE_PATHS` plus the service's element-type setting, which a semantic_text
     field records too (`MinimalServiceSettings.elementType`): cohere's and Amazon Bedrock's
-    `embedding_type` (float, byte/int8, bit/binary vectors)."""
+    `embedding_type` (float, byte/int8, bit/binary vectors), where its descriptor has a fact."""
     found = _facts(service)
-    extra = {
-        item.path
-        for item in (found.filled if found is not None else ())
-        if item.path == "service_settings.embedding_type"
-    }
-    normalized = {
-        item.path
-        for item in (found.normalizers if found is not None else ())
-        if item.path == "service_settings.embedding_type"
-    }
-    return INCOMPATIBLE_PATHS | extra | normalized
+    named = {f.path for f in found.filled} | {n.path for n in found.normalizers} if found else ()
+    return INCOMPATIBLE_PATHS | {ELEMENT_TYPE} if ELEMENT_TYPE in named else INCOMPATIBLE_PATHS

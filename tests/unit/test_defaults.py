@@ -47,8 +47,19 @@ def test_parse_release_rejects_non_versions(text: str) -> None:
         parse_release(text)
 
 
+def rate_limits(service: str) -> dict[str, int]:
+    """`requests_per_minute` the server fills in, per task type (`defaults.known_defaults`)."""
+    rpm = ("service_settings", "rate_limit", "requests_per_minute")
+    return {
+        task: value
+        for task in ("text_embedding", "completion", "chat_completion")
+        for path, value in defaults.known_defaults(service, task, defaults.NEWEST)
+        if path == rpm
+    }
+
+
 def test_rate_limit_defaults_per_task_type() -> None:
-    assert dict(defaults.RATE_LIMIT_RPM) == {
+    assert rate_limits("openai") == {
         "text_embedding": 3000,
         "completion": 500,
         "chat_completion": 500,

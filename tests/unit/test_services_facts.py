@@ -71,15 +71,33 @@ OPENAI_BEFORE = {
 }
 
 
+OPENAI_TASKS = ("text_embedding", "completion", "chat_completion")
+RPM = ("service_settings", "rate_limit", "requests_per_minute")
+
+
 def _defaults_now() -> dict[str, object]:
+    """What `reconciler.defaults` answers for openai now, through its per-service lookups."""
+    openai = registry.SERVICES["openai"].facts
+    sizes = next(item.by_model for item in openai.filled if item.path == facts.DIMENSIONS)
+    urls = openai.normalizer("drop_default_url")
+    steps = [step.since for step in openai.updates]
     return {
-        "rate_limit_rpm": dict(defaults.RATE_LIMIT_RPM),
+        "rate_limit_rpm": {
+            task: value
+            for task in OPENAI_TASKS
+            for path, value in defaults.known_defaults("openai", task, defaults.NEWEST)
+            if path == RPM
+        },
         "similarity": defaults.DEFAULT_SIMILARITY,
-        "model_dimensions": dict(defaults.MODEL_DIMENSIONS),
-        "default_urls": dict(defaults.DEFAULT_URLS),
-        "server_chosen": dict(defaults.SERVER_CHOSEN),
-        "updatable": [(since, dict(table)) for since, table in defaults.UPDATABLE],
-        "update_notes": list(defaults.UPDATE_NOTES),
+        "model_dimensions": {model: defaults.model_dimensions(model) for model in sizes},
+        "default_urls": dict(urls.table) if urls is not None else {},
+        "server_chosen": {
+            task: chosen
+            for task in OPENAI_TASKS
+            if (chosen := defaults.server_chosen("openai", task))
+        },
+        "updatable": [(since, dict(defaults.updatable(since))) for since in steps],
+        "update_notes": [(since, defaults.update_note(since)) for since in [(0, 0), *steps]],
         "default_chunking": dict(defaults.DEFAULT_CHUNKING),
         "legacy_chunking": dict(defaults.LEGACY_CHUNKING),
         "features_9_5": set(defaults.capabilities("9.5.0").features),
@@ -154,8 +172,8 @@ def test_openai_registry_facts_equal_what_defaults_answered_before() -> None:
 
 def test_defaults_reads_openai_from_the_registry() -> None:
     openai = registry.SERVICES["openai"].facts
-    assert openai.rate_limit() == defaults.RATE_LIMIT_RPM
-    assert openai.server_chosen() == defaults.SERVER_CHOSEN
+    assert openai.rate_limit() == OPENAI_BEFORE["rate_limit_rpm"]
+    assert openai.server_chosen() == OPENAI_BEFORE["server_chosen"]
     assert defaults.DEFAULT_CHUNKING is facts.DEFAULT_CHUNKING
     for release in [(8, 16), (8, 17), (9, 4, 9), (9, 5), (10, 0)]:
         in_registry = {tuple(path.split(".")): m for path, m in openai.updatable(release).items()}
