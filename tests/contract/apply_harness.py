@@ -94,11 +94,14 @@ class Harness:
             path = self.folder / f"{doc['inference_id']}.yaml"
             path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
 
+    def ports(self) -> Ports:
+        """The pipeline's ports on this harness: its client, store and environment, at NOW."""
+        return Ports(client=self.client, store=self.store, env=self.env, now=lambda: NOW)
+
     async def plan(self, **options: Any) -> PlanResult:
         manifests = load_manifests([str(self.folder)])
         assert manifests.valid, manifests.diagnostics
-        ports = Ports(client=self.client, store=self.store, env=self.env, now=lambda: NOW)
-        return await compute_plan(manifests, ports, PlanOptions(**options))
+        return await compute_plan(manifests, self.ports(), PlanOptions(**options))
 
     async def execute(
         self, result: PlanResult, plan: Plan | None = None, **settings: Any

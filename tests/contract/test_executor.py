@@ -17,8 +17,8 @@ import pytest
 
 from reconciler.executor import ApplyOutcome, ApplySettings, remove_stray_probes
 from reconciler.executor.steps import PROBE_PREFIX
-from reconciler.model import Action, Pending, Plan, Reason
-from reconciler.pipeline import ApplyRequest, PlanResult, Ports, apply_changes, load_manifests
+from reconciler.model import Action, Pending, Plan, Reason, StateRecord
+from reconciler.pipeline import ApplyRequest, PlanResult, apply_changes, load_manifests
 from reconciler.planner import PlanOptions
 from reconciler.sandbox.faults import FaultRule
 from reconciler.secrets import Secret, fingerprint
@@ -759,6 +759,14 @@ async def _stopped_after(h: Harness, method: str, path: str) -> None:
 EMB = "/_inference/text_embedding/emb"
 
 
+async def _narrowed(h: Harness) -> StateRecord:
+    """emb created with 128 dimensions, then declared with 64 (a replace); its record before."""
+    await _created(h, manifest("emb", settings={"dimensions": 128}))
+    before = (await h.store.read_all())["emb"]
+    h.write(manifest("emb", settings={"dimensions": 64}))
+    return before
+
+
 @pytest.mark.parametrize("backend", ["file", "index"])
 async def test_a_replace_stopped_after_its_delete_is_named_then_completed_first(
     tmp_path: Path, backend: str
@@ -810,8 +818,7 @@ async def test_a_replace_stopped_after_its_create_is_recorded_without_a_server_w
     tmp_path: Path,
 ) -> None:
     async with harness(tmp_path) as h:
-        await _created(h, manifest("emb", settings={"dimensions": 128}))
-        h.write(manifest("emb", settings={"dimensions": 64}))
+        await _narrowed(h)
 
         await _stopped_after(h, "PUT", EMB)
 
@@ -836,8 +843,7 @@ async def test_a_probe_left_by_a_stopped_apply_is_listed_by_plan_and_removed_by_
     tmp_path: Path,
 ) -> None:
     async with harness(tmp_path) as h:
-        await _created(h, manifest("emb", settings={"dimensions": 128}))
-        h.write(manifest("emb", settings={"dimensions": 64}))
+        await _narrowed(h)
 
         await _stopped_after(h, "PUT", f"/_inference/text_embedding/{PROBE_PREFIX}*")
 
@@ -851,7 +857,7 @@ async def test_a_probe_left_by_a_stopped_apply_is_listed_by_plan_and_removed_by_
 
         report = await apply_changes(
             load_manifests([str(h.folder)]),
-            Ports(client=h.client, store=h.store, env=h.env, now=lambda: NOW),
+            h.ports(),
             ApplyRequest(options=PlanOptions(), settings=ApplySettings(), smoke="none"),
         )
 
@@ -865,9 +871,7 @@ async def test_an_interrupted_replace_refused_by_the_server_puts_the_old_endpoin
     tmp_path: Path,
 ) -> None:
     async with harness(tmp_path) as h:
-        await _created(h, manifest("emb", settings={"dimensions": 128}))
-        before = (await h.store.read_all())["emb"]
-        h.write(manifest("emb", settings={"dimensions": 64}))
+        before = await _narrowed(h)
         await _stopped_after(h, "DELETE", EMB)
         refusal = {"error": {"type": "status_exception", "reason": "no room"}, "status": 400}
         h.app.faults.add(FaultRule(method="PUT", path=EMB, status=400, body=refusal, count=1))
@@ -886,9 +890,8 @@ async def test_an_interrupted_replace_that_rotates_the_key_keeps_its_marker_when
     tmp_path: Path,
 ) -> None:
     async with harness(tmp_path) as h:
-        await _created(h, manifest("emb", settings={"dimensions": 128}))
+        await _narrowed(h)
         h.env[KEY_VAR] = NEW_KEY
-        h.write(manifest("emb", settings={"dimensions": 64}))
         await _stopped_after(h, "DELETE", EMB)
         assert (await h.store.read_all())["emb"].pending == Pending("replace", NOW.isoformat())
         h.app.faults.add(FaultRule(method="PUT", path=EMB, status=400, count=1))
@@ -906,9 +909,7 @@ async def test_an_interrupted_replace_that_rotates_the_key_keeps_its_marker_when
 
 async def test_a_replace_whose_delete_is_refused_clears_its_marker(tmp_path: Path) -> None:
     async with harness(tmp_path) as h:
-        await _created(h, manifest("emb", settings={"dimensions": 128}))
-        before = (await h.store.read_all())["emb"]
-        h.write(manifest("emb", settings={"dimensions": 64}))
+        before = await _narrowed(h)
         result = await h.plan()
         pipeline = {"processors": [{"inference": {"model_id": "emb", "input_output": []}}]}
         assert (await h.raw("PUT", "/_ingest/pipeline/embed", pipeline)).status_code == 200

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.executor import ApplyOutcome
 from reconciler.model import Action, Reason
 from tests.contract.apply_harness import KEY_VAR, Harness, actions, by_id, harness, manifest
 from tests.contract.test_executor import NEW_KEY, OLD_KEY, _created, _no_probes
@@ -38,6 +39,17 @@ async def _chunking(h: Harness, inference_id: str = "emb") -> Any:
     return (await h.live())[inference_id].body.get("chunking_settings")
 
 
+async def _rotated(h: Harness, doc: dict[str, Any], code: Reason) -> ApplyOutcome:
+    """`doc` created with the old key, then planned with the new one (one change, `code`) and
+    executed, the recorder cleared first so that it holds only what the execute sent."""
+    await _created(h, doc)
+    h.env[KEY_VAR] = NEW_KEY
+    result = await h.plan()
+    assert [c.code for c in result.plan.changes] == [code]
+    h.recorder.calls.clear()
+    return await h.execute(result)
+
+
 # --- where the update resets chunking -----------------------------------------------------------
 
 
@@ -46,13 +58,9 @@ async def test_a_key_rotation_replaces_and_keeps_the_chunking_as_declared(
     tmp_path: Path, version: str
 ) -> None:
     async with harness(tmp_path, es_version=version) as h:
-        await _created(h, manifest("emb", chunking=CHUNKING))
-        h.env[KEY_VAR] = NEW_KEY
-        result = await h.plan()
-        assert [c.code for c in result.plan.changes] == [Reason.CHUNKING_RESET_REPLACE]
-        h.recorder.calls.clear()
-
-        outcome = await h.execute(result)
+        outcome = await _rotated(
+            h, manifest("emb", chunking=CHUNKING), Reason.CHUNKING_RESET_REPLACE
+        )
 
         assert outcome.ok, outcome
         assert await _chunking(h) == CHUNKING
@@ -67,13 +75,9 @@ async def test_a_forced_update_reports_the_reset_and_the_next_plan_is_in_sync(
     tmp_path: Path, backend: str
 ) -> None:
     async with harness(tmp_path, backend=backend, es_version="9.1.7") as h:
-        await _created(h, manifest("emb", chunking=CHUNKING, reconcile=FORCED))
-        h.env[KEY_VAR] = NEW_KEY
-        result = await h.plan()
-        assert [c.code for c in result.plan.changes] == [Reason.CHUNKING_RESET_UPDATE]
-        h.recorder.calls.clear()
-
-        outcome = await h.execute(result)
+        outcome = await _rotated(
+            h, manifest("emb", chunking=CHUNKING, reconcile=FORCED), Reason.CHUNKING_RESET_UPDATE
+        )
 
         done = by_id(outcome)["emb"]
         assert done.status == "ok", done
@@ -161,13 +165,7 @@ async def test_a_bad_new_key_is_refused_on_a_probe_and_the_old_one_keeps_serving
 @pytest.mark.parametrize("version", ["9.2.6", "9.3.1"])
 async def test_a_good_new_key_is_proven_then_updated_in_place(tmp_path: Path, version: str) -> None:
     async with harness(tmp_path, es_version=version) as h:
-        await _created(h, manifest("emb", chunking=CHUNKING))
-        h.env[KEY_VAR] = NEW_KEY
-        result = await h.plan()
-        assert [c.code for c in result.plan.changes] == [Reason.ROTATE_UPDATE]
-        h.recorder.calls.clear()
-
-        outcome = await h.execute(result)
+        outcome = await _rotated(h, manifest("emb", chunking=CHUNKING), Reason.ROTATE_UPDATE)
 
         assert outcome.ok, outcome
         assert [w[0] for w in _probes(h)] == ["PUT", "DELETE"]
