@@ -603,7 +603,8 @@ LITERAL_CASES = {
     "87-googlevertexai-literal-service-account-json": "LITERALPRIVATEKEY",
     "89-custom-literal-secret-parameter": "LITERALCUSTOMKEY",
 }
-"""The cases holding a literal secret, and a fragment of it that must never be printed."""
+"""The cases holding a literal secret, and a fragment of it that must never be printed
+(tests/e2e/test_invalid_corpus.py checks both)."""
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import run
+from tests.cases.make_corpus import LITERAL_CASES
 
 CORPUS = Path(__file__).parent.parent / "cases" / "invalid"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
@@ -55,16 +56,6 @@ def test_text_output_names_file_line_and_path(
         assert expected["path"] in out
     assert "FAILED" in out.splitlines()[-1]
 
-
-LITERAL_CASES = {
-    "01-literal-api-key": "LITERALKEY",
-    "75-azureopenai-literal-entra-id": "LITERALENTRATOKEN",
-    "79-cohere-literal-api-key": "LITERALCOHEREKEY",
-    "83-amazonbedrock-literal-secret-key": "LITERALAWSSECRET",
-    "87-googlevertexai-literal-service-account-json": "LITERALPRIVATEKEY",
-    "89-custom-literal-secret-parameter": "LITERALCUSTOMKEY",
-}
-"""The cases holding a literal secret (tests/cases/make_corpus.py), and a piece of it."""
 
 FULL_SERVICES = (
     "openai",
