@@ -29,10 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import yaml
 
-from tests.e2e.conftest import Cli
 from tests.fixtures.sandbox import REPO_ROOT, START_TIMEOUT_S, sandbox_args
 
 NEW = "9.5.0"
@@ -101,16 +99,6 @@ def enable_eis(url: str) -> None:
     cluster: without it the `elastic` service offers no task type)."""
     with httpx.Client(base_url=url, timeout=30) as es:
         es.put("/_sandbox/eis", json={"enabled": True}).raise_for_status()
-
-
-def make_cli(url: str, capsys: pytest.CaptureFixture[str], home: Path, **env: str) -> Cli:
-    base = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(home),
-        "ES_URL": url,
-        "GIT_COMMIT": "0123abc",
-    }
-    return Cli(url, {**base, **env}, capsys, [])
 
 
 # -- manifests -------------------------------------------------------------------------------

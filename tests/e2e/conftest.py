@@ -55,16 +55,20 @@ def sandbox_url() -> Iterator[str]:
         yield process.url
 
 
-@pytest.fixture
-def cli(sandbox_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
-    env = {
+def make_cli(url: str, capsys: pytest.CaptureFixture[str], home: Path, **env: str) -> Cli:
+    """The CLI against `url` with a bare environment (PATH, HOME, ES_URL, GIT_COMMIT) plus `env`."""
+    base = {
         "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "ES_URL": sandbox_url,
-        "OPENAI_API_KEY": KEY,
+        "HOME": str(home),
+        "ES_URL": url,
         "GIT_COMMIT": "0123abc",
     }
-    return Cli(sandbox_url, env, capsys, [])
+    return Cli(url, {**base, **env}, capsys, [])
+
+
+@pytest.fixture
+def cli(sandbox_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
+    return make_cli(sandbox_url, capsys, tmp_path, OPENAI_API_KEY=KEY)
 
 
 def write_manifest(folder: Path, name: str, text: str) -> Path:

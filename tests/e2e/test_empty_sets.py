@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import KEY, Cli, completion, embeddings, write_manifest
+from tests.e2e.conftest import KEY, Cli, completion, embeddings, make_cli, write_manifest
 from tests.fixtures.sandbox import start_sandbox_process
 
 pytestmark = pytest.mark.e2e
@@ -37,14 +37,7 @@ def shared_sandbox() -> Iterator[str]:
 
 @pytest.fixture
 def cli(shared_sandbox: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "ES_URL": shared_sandbox,
-        "OPENAI_API_KEY": KEY,
-        "GIT_COMMIT": "0123abc",
-    }
-    return Cli(shared_sandbox, env, capsys, [])
+    return make_cli(shared_sandbox, capsys, tmp_path, OPENAI_API_KEY=KEY)
 
 
 @pytest.fixture

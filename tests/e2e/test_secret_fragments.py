@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CANARY_KEY
-from tests.e2e.conftest import Cli, completion, embeddings, write_manifest
+from tests.e2e.conftest import Cli, completion, embeddings, make_cli, write_manifest
 from tests.fixtures.sandbox import start_sandbox_process
 
 ES_ID = "CnryId0123456789abXY"
@@ -81,16 +80,8 @@ def secured_cli(
 ) -> Iterator[Cli]:
     """The CLI against a sandbox that demands the credentials of `mode`."""
     with start_sandbox_process(api_keys=[ES_PAIR], basic_auth=[f"{USER}:{PASSWORD}"]) as server:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "ES_URL": server.url,
-            "OPENAI_API_KEY": CANARY_KEY,
-            "GIT_COMMIT": "0123abc",
-            "RECONCILE_LOG": "debug",
-            **MODES[mode],
-        }
-        yield Cli(server.url, env, capsys, [])
+        env = {"OPENAI_API_KEY": CANARY_KEY, "RECONCILE_LOG": "debug", **MODES[mode]}
+        yield make_cli(server.url, capsys, tmp_path, **env)
 
 
 def inject(cli: Cli, mode: str, method: str, path: str) -> None:

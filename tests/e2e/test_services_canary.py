@@ -36,9 +36,9 @@ from tests.e2e._services_support import (
     LoggedSandbox,
     enable_eis,
     logged_sandbox,
-    make_cli,
     write,
 )
+from tests.e2e.conftest import make_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -30,11 +30,10 @@ from tests.e2e._services_support import (
     Manifest,
     enable_eis,
     logged_sandbox,
-    make_cli,
     rotated,
     write,
 )
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import Cli, make_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +61,22 @@ class Run:
         self.folder = tmp_path / "manifests"
         self.state = f"file:{tmp_path / 'state.json'}"
         self.manifest: Manifest = case.named(inference_id)
+
+    @classmethod
+    def of(
+        cls,
+        prefix: str,
+        service: str,
+        sandbox: LoggedSandbox,
+        capsys: pytest.CaptureFixture[str],
+        tmp_path: Path,
+    ) -> Run:
+        """`service`'s case on the sandbox's release, as `<prefix>-<service>-<release>`, with
+        the case's secrets in the CLI's environment."""
+        case = CASES[service].on(sandbox.release)
+        inference_id = f"{prefix}-{service}-{sandbox.release.replace('.', '-')}"
+        cli = make_cli(sandbox.url, capsys, tmp_path, **case.env)
+        return cls(cli, case, inference_id, tmp_path)
 
     def flags(self, *more: str) -> list[str]:
         return ["--target", self.cli.url, "--state", self.state, *more]
@@ -131,10 +146,8 @@ def test_service_lifecycle(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    case = CASES[service].on(release)
-    inference_id = f"life-{service}-{release.replace('.', '-')}"
-    cli = make_cli(sandbox.url, capsys, tmp_path, **case.env)
-    run = Run(cli, case, inference_id, tmp_path)
+    run = Run.of("life", service, sandbox, capsys, tmp_path)
+    case, cli, inference_id = run.case, run.cli, run.inference_id
 
     # create
     run.write()
@@ -192,10 +205,8 @@ def test_export_then_plan_with_an_empty_state_adopts(
 ) -> None:
     """Export the live endpoint, then plan the exported manifest with an EMPTY state: its one
     change is `adopt` (nothing to update or replace), each secret a `${<SERVICE>_<FIELD>}`."""
-    case = CASES[service].on(release)
-    inference_id = f"export-{service}-{release.replace('.', '-')}"
-    cli = make_cli(sandbox.url, capsys, tmp_path, **case.env)
-    run = Run(cli, case, inference_id, tmp_path)
+    run = Run.of("export", service, sandbox, capsys, tmp_path)
+    case, cli, inference_id = run.case, run.cli, run.inference_id
     run.write()
     run.apply()
 
