@@ -9,6 +9,14 @@ pytest_plugins = ["tests.fixtures.sandbox", "tests.live.options"]
 CANARY_KEY = "sk-canary-7f3a9c1e5b2d4086a1c3e5f7b9d1f3a5"
 """A fake API key that must never appear in any output, log, state document or plan."""
 
+FRAGMENT = 8
+"""The length of a piece of a secret that no output may hold (the canary tests' own measure)."""
+
+
+def windows(value: str, start: int = 0) -> set[str]:
+    """Every FRAGMENT-character piece of `value` that begins at `start` or later."""
+    return {value[i : i + FRAGMENT] for i in range(start, len(value) - FRAGMENT + 1)}
+
 
 @pytest.fixture
 def anyio_backend() -> str:

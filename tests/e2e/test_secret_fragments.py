@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CANARY_KEY
+from tests.conftest import CANARY_KEY, FRAGMENT, windows
 from tests.e2e.conftest import Cli, completion, embeddings, make_cli, write_manifest
 from tests.fixtures.sandbox import start_sandbox_process
 
@@ -28,17 +28,12 @@ ES_PAIR = f"{ES_ID}:{ES_KEY}"
 ES_ENCODED = base64.b64encode(ES_PAIR.encode()).decode()
 USER, PASSWORD = "elastic", "canary-pw-5e4d3c2b1a09"
 BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-FRAGMENT = 8
 
 MODES: dict[str, dict[str, str]] = {
     "api-key-base64": {"ES_API_KEY": ES_ENCODED},
     "api-key-raw-pair": {"ES_API_KEY": ES_PAIR},
     "basic": {"ES_USERNAME": USER, "ES_PASSWORD": PASSWORD},
 }
-
-
-def windows(value: str, start: int = 0) -> set[str]:
-    return {value[i : i + FRAGMENT] for i in range(start, len(value) - FRAGMENT + 1)}
 
 
 CANARY_FRAGMENTS = (

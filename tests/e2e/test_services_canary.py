@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import FRAGMENT, windows
 from tests.e2e._services_support import (
     NEW,
     LoggedSandbox,
@@ -41,8 +42,6 @@ from tests.e2e._services_support import (
 from tests.e2e.conftest import make_cli
 
 pytestmark = pytest.mark.e2e
-
-FRAGMENT = 8
 
 
 @dataclass(frozen=True)
@@ -179,10 +178,6 @@ MANIFESTS = (
     | {"task_settings": {"return_documents": True}},
     _manifest("leak-elastic", "chat_completion", "elastic", {"model_id": "rainbow-sprinkles"}),
 )
-
-
-def windows(value: str, start: int = 0) -> set[str]:
-    return {value[i : i + FRAGMENT] for i in range(start, len(value) - FRAGMENT + 1)}
 
 
 def b64(value: str) -> str:
