@@ -122,49 +122,47 @@ def drop_default_url(spec: Spec, item: service_facts.Normalizer) -> None:
         del settings["url"]
 
 
-def lower_similarity(spec: Spec, item: service_facts.Normalizer | None = None) -> None:
+def lower_similarity(spec: Spec, item: service_facts.Normalizer) -> None:
     """`similarity` is parsed case-insensitively and echoed lower-case
     (`SimilarityMeasure.fromString`)."""
-    settings = section(spec, "service_settings")
-    if isinstance(settings.get("similarity"), str):
-        settings["similarity"] = settings["similarity"].lower()
+    _rewrite(spec, "service_settings.similarity", str.lower)
 
 
 def alias(spec: Spec, item: service_facts.Normalizer) -> None:
     """An enum read case-insensitively and echoed as its canonical name (cohere
     `embedding_type`: int8 → byte, binary → bit)."""
-    parts = _leaf(spec, item.path)
-    if parts is not None:
-        holder, key = parts
-        value = str(holder[key]).lower()
-        holder[key] = item.table.get(value, value)
+    _rewrite(spec, item.path, lambda value: item.table.get(value.lower(), value.lower()))
 
 
 def upper_enum(spec: Spec, item: service_facts.Normalizer) -> None:
     """An enum read in any case and echoed as the Java constant's name (Amazon Bedrock
     `provider`: `amazontitan` → `AMAZONTITAN`)."""
-    parts = _leaf(spec, item.path)
-    if parts is not None:
-        holder, key = parts
-        holder[key] = str(holder[key]).upper()
+    _rewrite(spec, item.path, str.upper)
 
 
 def lower_enum(spec: Spec, item: service_facts.Normalizer) -> None:
     """An enum read in any case and echoed lower case (cohere `truncate`, `input_type`)."""
-    parts = _leaf(spec, item.path)
-    if parts is not None:
-        holder, key = parts
-        holder[key] = str(holder[key]).lower()
+    _rewrite(spec, item.path, str.lower)
 
 
 def drop_default(spec: Spec, item: service_facts.Normalizer) -> None:
     """A value the server never echoes because it is the default (Amazon Bedrock
     `embedding_type: float`): the same endpoint as leaving it out."""
-    parts = _leaf(spec, item.path)
-    if parts is not None:
-        holder, key = parts
-        if str(holder[key]).lower() == str(item.table.get("default", "")).lower():
-            del holder[key]
+    default = str(item.table.get("default", "")).lower()
+    _rewrite(spec, item.path, lambda value: None if value.lower() == default else value)
+
+
+def _rewrite(spec: Spec, path: str, change: Callable[[str], str | None]) -> None:
+    """Rewrite the string at a dotted path (anything else is left alone); None removes it."""
+    parts = _leaf(spec, path)
+    if parts is None:
+        return
+    holder, key = parts
+    value = change(str(holder[key]))
+    if value is None:
+        del holder[key]
+    else:
+        holder[key] = value
 
 
 REWRITES: dict[str, Callable[[Spec, service_facts.Normalizer], None]] = {
@@ -260,12 +258,12 @@ def _normalize(body: Mapping[str, JSON], ctx: Context) -> Spec:
 
 
 def _leaf(spec: Spec, path: str) -> tuple[dict[str, Any], str] | None:
-    """The mapping holding a dotted path's last key, when a string-like value is there."""
+    """The mapping holding a dotted path's last key, when a string is there."""
     *parents, key = path.split(".")
     holder: Any = spec
     for part in parents:
         holder = holder.get(part) if isinstance(holder, dict) else None
-    if isinstance(holder, dict) and isinstance(holder.get(key), str | int | float):
+    if isinstance(holder, dict) and isinstance(holder.get(key), str):
         return holder, key
     return None
 
