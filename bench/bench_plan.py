@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from support import repo_on_path, sandbox_process
+from support import median_plan, repo_on_path, sandbox_process, set_latency
 
 from reconciler.client import EsClient
 from reconciler.defaults import capabilities
@@ -45,7 +45,6 @@ from reconciler.pipeline import (
     ManifestSet,
     Ports,
     apply_changes,
-    compute_plan,
     load_manifests,
     resolve_keys,
 )
@@ -82,13 +81,6 @@ def write_corpus(root: Path, count: int) -> None:
     from tests.fixtures.corpus import write_corpus as write
 
     write(root, count, prefix="bench")
-
-
-async def set_latency(url: str, ms: float) -> None:
-    """Every later request to the sandbox waits `ms` first (admin routes excepted)."""
-    async with httpx.AsyncClient(base_url=url) as http:
-        response = await http.put("/_sandbox/latency", json={"ms": ms})
-        response.raise_for_status()
 
 
 def ports_for(client: EsClient) -> Ports:
@@ -142,15 +134,7 @@ async def live_facts(url: str) -> LiveFacts:
 
 async def plan_in_process(url: str, manifests: ManifestSet, rounds: int) -> Timing:
     """`compute_plan` with a fresh client each round (so the version is asked, as in the CLI)."""
-    timings, requests = [], 0
-    for _ in range(rounds):
-        started = time.perf_counter()
-        async with EsClient(Target(url)) as client:
-            result = await compute_plan(manifests, ports_for(client), PlanOptions())
-            requests = client.request_count
-        timings.append(time.perf_counter() - started)
-        assert not result.plan.has_changes, "the seeded server should need no change"
-    return Timing(statistics.median(timings), requests)
+    return Timing(*await median_plan(url, manifests, ports_for, rounds))
 
 
 def plan_cli(url: str, folder: Path, rounds: int) -> float:

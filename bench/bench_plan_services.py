@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from support import sandbox_process
+from support import median_plan, sandbox_process, set_latency
 
 from reconciler.client import EsClient
 from reconciler.executor import ApplySettings
@@ -37,7 +36,6 @@ from reconciler.pipeline import (
     ManifestSet,
     Ports,
     apply_changes,
-    compute_plan,
     load_manifests,
 )
 from reconciler.planner import PlanOptions
@@ -157,24 +155,6 @@ async def seed(url: str, manifests: ManifestSet) -> None:
     assert report.ok, report.outcome.with_status("failed")[:3]
 
 
-async def set_latency(url: str, ms: float) -> None:
-    async with httpx.AsyncClient(base_url=url) as http:
-        (await http.put("/_sandbox/latency", json={"ms": ms})).raise_for_status()
-
-
-async def plan_reads(url: str, manifests: ManifestSet) -> tuple[float, int]:
-    """Median seconds of `compute_plan` (fresh client per round) and its request count."""
-    timings, requests = [], 0
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        async with EsClient(Target(url)) as client:
-            result = await compute_plan(manifests, ports_for(client), PlanOptions())
-            requests = client.request_count
-        timings.append(time.perf_counter() - started)
-        assert not result.plan.has_changes, "the seeded server should need no change"
-    return statistics.median(timings), requests
-
-
 async def per_endpoint_loop(url: str, targets: Sequence[tuple[str, str]]) -> tuple[float, int]:
     started = time.perf_counter()
     async with EsClient(Target(url)) as client:
@@ -199,7 +179,7 @@ async def main() -> int:
             await seed(url, manifests)
             print(f"seeded {size} endpoints in {time.perf_counter() - started:.1f} s (no latency)")
             await set_latency(url, LATENCY_MS)
-            reads[size] = await plan_reads(url, manifests)
+            reads[size] = await median_plan(url, manifests, ports_for, ROUNDS)
             seconds, requests = reads[size]
             print(f"plan of {size:>5} endpoints: {seconds * 1000:8.0f} ms, {requests} HTTP reads")
         loop_seconds, loop_requests = await per_endpoint_loop(url, targets)

@@ -10,14 +10,13 @@ Run: python bench/bench_validate_services.py
 from __future__ import annotations
 
 import itertools
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from bench_validate import DOCUMENT  # run as `python bench/bench_validate_services.py`
-
-from reconciler.pipeline import load_manifests
+from bench_validate import (  # run as `python bench/bench_validate_services.py`
+    DOCUMENT,
+    docs_per_second,
+)
 
 COUNT = 20_000
 PER_FILE = 100
@@ -137,14 +136,7 @@ def write_corpus(root: Path, templates: list[str], count: int = COUNT) -> None:
 def throughput(templates: list[str], rounds: int = 3) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         write_corpus(Path(tmp), templates)
-        load_manifests([tmp])  # warm the schema caches, as a long-lived process would be
-        timings = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            result = load_manifests([tmp])
-            timings.append(time.perf_counter() - started)
-            assert result.valid and len(result.documents) == COUNT, result.diagnostics[:3]
-    return COUNT / statistics.median(timings)
+        return docs_per_second(tmp, COUNT, rounds)
 
 
 def main() -> None:
