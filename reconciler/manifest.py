@@ -318,7 +318,8 @@ def options_of(data: Mapping[str, JSON]) -> Options:
         protect=bool(block.get("protect", False)),
         key_rotation=KeyRotation(block.get("key_rotation", "auto")),
         smoke=bool(smoke.get("enabled", True)),
-        smoke_input=smoke.get("input"),
+        smoke_input=tuple(given) if isinstance(given := smoke.get("input"), list) else given,
+        smoke_query=smoke.get("query"),
     )
 
 

@@ -90,7 +90,10 @@ class Options:
     protect: bool = False
     key_rotation: KeyRotation = KeyRotation.AUTO
     smoke: bool = True
-    smoke_input: str | None = None
+    smoke_input: str | tuple[str, ...] | None = None
+    """`reconcile.smoke.input`: one text, or (rerank) the documents to rank."""
+    smoke_query: str | None = None
+    """`reconcile.smoke.query` (rerank only)."""
 
 
 API_KEY: SecretPath = ("service_settings", "api_key")

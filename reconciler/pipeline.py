@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from reconciler.client import EsClient
     from reconciler.executor import ApplyOutcome, ApplySettings, EndpointOutcome
     from reconciler.saved_plan import SavedPlan
-    from reconciler.smoke import SmokeRequest, SmokeResult
+    from reconciler.smoke import SmokeResult
     from reconciler.state import StateSnapshot, StateStore
 
 
@@ -288,7 +288,7 @@ async def apply_changes(manifests: ManifestSet, ports: Ports, request: ApplyRequ
             progress=request.progress,
             records=planned.state.records,  # a replace marks its record before the delete
         )
-    smoke = await _smoke(ports, planned, outcome, request, smoke_requests(manifests))
+    smoke = await _smoke(ports, planned, outcome, request)
     return ApplyReport(chosen, outcome, tuple(smoke))
 
 
@@ -311,15 +311,12 @@ async def _smoke(
     planned: PlanResult,
     outcome: ApplyOutcome,
     request: ApplyRequest,
-    sends: Mapping[str, SmokeRequest],
 ) -> list[SmokeResult]:
     if request.smoke == "none":
         return []
     changed = {o.inference_id for o in outcome.outcomes if o.status == "ok"}
     chosen = [d for d in planned.desired if request.smoke == "all" or d.inference_id in changed]
-    return await smoke_endpoints(
-        ports, chosen, concurrency=request.settings.concurrency, requests=sends
-    )
+    return await smoke_endpoints(ports, chosen, concurrency=request.settings.concurrency)
 
 
 async def smoke_endpoints(
@@ -327,37 +324,18 @@ async def smoke_endpoints(
     desired: Sequence[DesiredEndpoint],
     *,
     concurrency: int = 4,
-    requests: Mapping[str, SmokeRequest] | None = None,
 ) -> list[SmokeResult]:
-    """Run the smoke inference against each endpoint as it is now on the server; `requests`
-    (`smoke_requests`) says what each manifest asks to send."""
+    """Run the smoke inference against each endpoint as it is now on the server."""
     from reconciler.smoke import smoke_test
 
     if not desired:
         return []
     live = {e.inference_id: e for e in await ports.client.list_endpoints()}
     pairs = [(d, live.get(d.inference_id)) for d in desired]
-    return await smoke_test(ports.client, pairs, concurrency=concurrency, requests=requests)
+    return await smoke_test(ports.client, pairs, concurrency=concurrency)
 
 
 async def smoke_manifests(manifests: ManifestSet, ports: Ports) -> list[SmokeResult]:
     """`reconcile smoke`: every declared endpoint, as it is on the server now."""
     desired = resolve_keys(manifests, ports.env)
-    return await smoke_endpoints(ports, desired, requests=smoke_requests(manifests))
-
-
-def smoke_requests(manifests: ManifestSet) -> dict[str, SmokeRequest]:
-    """Per inference id, what its smoke inference sends: the manifest's `reconcile.smoke`
-    `input` and (rerank) `query`, else its task type's defaults (`smoke.smoke_request`)."""
-    from reconciler.smoke import smoke_request
-
-    found: dict[str, SmokeRequest] = {}
-    for document in manifests.documents:
-        data = document.data
-        if not isinstance(data, Mapping) or not isinstance(data.get("inference_id"), str):
-            continue
-        block = data.get("reconcile")
-        smoke = block.get("smoke") if isinstance(block, Mapping) else None
-        task_type = str(data.get("task_type", "")).lower()
-        found[data["inference_id"]] = smoke_request(task_type, smoke)
-    return found
+    return await smoke_endpoints(ports, desired)

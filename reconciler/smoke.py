@@ -80,25 +80,21 @@ async def smoke_test(
     *,
     concurrency: int = 4,
     clock: Callable[[], float] = time.perf_counter,
-    requests: Mapping[str, SmokeRequest] | None = None,
 ) -> list[SmokeResult]:
-    """One inference per endpoint (in input order), at most `concurrency` at a time.
+    """One inference per endpoint (in input order), at most `concurrency` at a time, sending
+    what its manifest's `reconcile.smoke` block asks (`request_for`).
 
-    `requests` holds, per inference id, what to send (`smoke_request` of the manifest's
-    `reconcile.smoke` block); an endpoint without one sends its task type's default.
     The endpoints' keys are handed to the client first: an inference does not send the key,
     but the server's errors may quote it, in the client's retry log lines too.
     """
     client.remember(*(secret for d, _live in endpoints for secret in d.resolved_secrets()))
     limit = asyncio.Semaphore(max(1, concurrency))
-    chosen = requests or {}
 
     async def one(desired: DesiredEndpoint, live: LiveEndpoint | None) -> SmokeResult:
         if not desired.options.smoke:
             return _result(desired, True, SKIPPED, 0.0)
-        request = chosen.get(desired.inference_id)
         async with limit:
-            return await smoke_one(client, desired, live, clock=clock, request=request)
+            return await smoke_one(client, desired, live, clock=clock)
 
     return list(await asyncio.gather(*(one(desired, live) for desired, live in endpoints)))
 
@@ -109,11 +105,10 @@ async def smoke_one(
     live: LiveEndpoint | None,
     *,
     clock: Callable[[], float] = time.perf_counter,
-    request: SmokeRequest | None = None,
 ) -> SmokeResult:
     """Run one inference and check it; a failed call becomes a failed result."""
     task_type = desired.task_type.lower()
-    sent = request or smoke_request(task_type, None, desired.options.smoke_input)
+    sent = request_for(desired)
     started = clock()
     try:
         output = await client.infer(task_type, desired.inference_id, sent.input, query=sent.query)
@@ -134,24 +129,21 @@ async def smoke_one(
 # --- what to send ----------------------------------------------------------------------------
 
 
-def smoke_input(desired: DesiredEndpoint) -> str:
-    """The manifest's own input as one text, else the default."""
-    given = desired.options.smoke_input
-    if isinstance(given, list | tuple):  # a rerank manifest's documents
-        return "\n".join(map(str, given)) or DEFAULT_INPUT
-    return given or DEFAULT_INPUT
+def request_for(desired: DesiredEndpoint) -> SmokeRequest:
+    """What an endpoint's smoke inference sends: its manifest's `reconcile.smoke` input and
+    (rerank) query, as the manifest reader kept them (`Options`), else the defaults."""
+    options = desired.options
+    block = {"input": options.smoke_input, "query": options.smoke_query}
+    given = {key: value for key, value in block.items() if value is not None}
+    return smoke_request(desired.task_type.lower(), given)
 
 
-def smoke_request(
-    task_type: str, block: Mapping[str, Any] | None, fallback_input: object = None
-) -> SmokeRequest:
+def smoke_request(task_type: str, block: Mapping[str, Any] | None) -> SmokeRequest:
     """What to send for a manifest's `reconcile.smoke` block (validated by the schema):
     rerank takes `query` and `input` (one text or a list), defaulting to `DEFAULT_QUERY` and
-    `DEFAULT_DOCUMENTS`; every other task type one text, `input` or `DEFAULT_INPUT`.
-    `fallback_input` is the `Options.smoke_input` the manifest reader kept, for callers that
-    no longer have the block."""
+    `DEFAULT_DOCUMENTS`; every other task type one text, `input` or `DEFAULT_INPUT`."""
     block = block if isinstance(block, Mapping) else {}
-    given = block.get("input", fallback_input)
+    given = block.get("input")
     if task_type == "rerank":
         query = block.get("query")
         documents = _texts(given) or DEFAULT_DOCUMENTS

@@ -16,7 +16,7 @@ from reconciler.smoke import (
     check_completion,
     check_embedding,
     expected_dimensions,
-    smoke_input,
+    request_for,
 )
 
 
@@ -125,5 +125,5 @@ def test_an_unknown_model_without_dimensions_expects_none() -> None:
 
 
 def test_the_input_is_the_manifests_or_the_default() -> None:
-    assert smoke_input(_desired(smoke_input="ping")) == "ping"
-    assert smoke_input(_desired()) == DEFAULT_INPUT
+    assert request_for(_desired(smoke_input="ping")).input == "ping"
+    assert request_for(_desired()).input == DEFAULT_INPUT

@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.client import EsClient
 from reconciler.model import DesiredEndpoint, LiveEndpoint, Location, Options
-from reconciler.smoke import DEFAULT_DOCUMENTS, DEFAULT_QUERY, SmokeRequest, smoke_test
+from reconciler.smoke import DEFAULT_DOCUMENTS, DEFAULT_QUERY, smoke_test
 from reconciler.target import Target
 
 pytestmark = pytest.mark.anyio
@@ -20,13 +20,15 @@ pytestmark = pytest.mark.anyio
 CANARY = "canary-key-0123456789abcdef"
 
 
-def desired(inference_id: str, task_type: str, service: str, **settings: Any) -> DesiredEndpoint:
+def desired(
+    inference_id: str, task_type: str, service: str, options: Options | None = None, **settings: Any
+) -> DesiredEndpoint:
     return DesiredEndpoint(
         inference_id=inference_id,
         task_type=task_type,
         body={"service": service, "service_settings": {"model_id": "m", **settings}},
         secrets={},
-        options=Options(),
+        options=options or Options(),
         origin=Location(f"{inference_id}.yaml"),
     )
 
@@ -60,12 +62,16 @@ async def run(pairs: list[tuple[DesiredEndpoint, LiveEndpoint | None]], **kw: An
 
 async def test_each_service_is_smoke_tested_by_its_task_type() -> None:
     pairs: list[tuple[DesiredEndpoint, LiveEndpoint | None]] = [
-        (desired("rr", "rerank", "cohere"), None),
+        (
+            desired(
+                "rr", "rerank", "cohere", Options(smoke_input=("a", "b"), smoke_query="which?")
+            ),
+            None,
+        ),
         (desired("sp", "sparse_embedding", "elasticsearch"), None),
         (desired("te", "text_embedding", "cohere", embedding_type="bit", dimensions=32), None),
     ]
-    requests = {"rr": SmokeRequest(("a", "b"), "which?")}
-    sent, results = await run(pairs, requests=requests)
+    sent, results = await run(pairs)
     assert sent["rerank"] == {"input": ["a", "b"], "query": "which?"}
     assert sent["sparse_embedding"] == {"input": "reconcile smoke test"}
     assert {i: (r.ok, r.detail) for i, r in results.items()} == {

@@ -275,4 +275,4 @@ def test_rerank_defaults_to_three_documents_and_a_query() -> None:
 def test_other_task_types_send_one_text_and_no_query() -> None:
     assert smoke_request("sparse_embedding", {"input": "hello"}) == SmokeRequest("hello")
     assert smoke_request("text_embedding", {}) == SmokeRequest(DEFAULT_INPUT)
-    assert smoke_request("completion", None, "from options") == SmokeRequest("from options")
+    assert smoke_request("completion", {"input": "from options"}) == SmokeRequest("from options")
