@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from reconciler.model import DesiredEndpoint, LiveEndpoint
+from reconciler.model import DesiredEndpoint, LiveEndpoint, get_path
 
 EOL_HORIZON_DAYS = 90
 """How far ahead an EIS model's end of life is announced."""
@@ -168,9 +168,7 @@ def end_of_life_advisories(
 def end_of_life(body: Mapping[str, Any]) -> date | None:
     """`metadata.heuristics.end_of_life_date` as a date (an ISO date, or the date part of an
     ISO timestamp); None when absent or unreadable."""
-    metadata = body.get("metadata")
-    heuristics = metadata.get("heuristics") if isinstance(metadata, Mapping) else None
-    value = heuristics.get("end_of_life_date") if isinstance(heuristics, Mapping) else None
+    value = get_path(body, ("metadata", "heuristics", "end_of_life_date"))
     if not isinstance(value, str):
         return None
     try:
@@ -180,8 +178,7 @@ def end_of_life(body: Mapping[str, Any]) -> date | None:
 
 
 def _model(body: Mapping[str, Any]) -> str:
-    settings = body.get("service_settings")
-    model = settings.get("model_id") if isinstance(settings, Mapping) else None
+    model = get_path(body, ("service_settings", "model_id"))
     return model if isinstance(model, str) else "(unknown model)"
 
 
