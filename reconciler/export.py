@@ -3,7 +3,7 @@ team can adopt a cluster.
 
 Export then plan shows only `adopt` lines: that is checked per endpoint here, not hoped for.
 Each manifest starts from the live endpoint in canonical form (`normalize_live`, which reads
-the service from the body), drops the values that change by themselves, then leaves out what
+the service from the body and drops the values that change by themselves), then leaves out what
 the server would fill in anyway, one candidate at a time, and keeps an omission only if the
 planner's own adopt comparison (`diff.compare`, no last-applied) still finds nothing more to
 change. The candidates, from the service's descriptor in the registry
@@ -61,6 +61,7 @@ from reconciler.defaults import (
     SEPARATOR_GROUPS,
     SERVICE,
     Release,
+    known_defaults,
     model_dimensions,
     parse_release,
 )
@@ -183,8 +184,7 @@ def manifest_and_notes(
     """The manifest (server defaults and dynamic values left out, a `${VAR}` at each secret
     path) and the notes it needs (a secret whose form had to be chosen; a difference plan
     will still show)."""
-    live = normalize_live(endpoint.body, task_type=endpoint.task_type)
-    spec = without_dynamic(live)
+    spec = live = normalize_live(endpoint.body, task_type=endpoint.task_type)  # no dynamic value
     baseline = _changed(spec, live, release)
     for omit in omissions(spec, release):
         candidate = omit(spec)
@@ -223,33 +223,6 @@ def _adopts(spec: Spec, live: Spec, release: Release) -> bool:
 
 
 # --- what is never exported ------------------------------------------------------------------
-
-
-def without_dynamic(spec: Spec) -> Spec:
-    """The spec without the values that change by themselves (`ServiceFacts.dynamic`): EIS
-    `metadata` always; `num_allocations` while adaptive allocations are on or the deployment
-    is shared (`deployment_id`)."""
-    service = registry.get(spec.get("service"))
-    dynamic = [d.path for d in service.facts.dynamic] if service is not None else []
-    found = {k: v for k, v in spec.items() if k != "metadata"}  # EIS writes it, whatever service
-    for path in dynamic:
-        head, _, key = path.partition(".")
-        if not key:
-            found.pop(head, None)
-        elif _dynamic_now(path, found):
-            found = _drop(found, path) or found
-    return found
-
-
-def _dynamic_now(path: str, spec: Spec) -> bool:
-    settings = spec.get("service_settings")
-    if not isinstance(settings, dict):
-        return False
-    if path == "service_settings.num_allocations":
-        adaptive = settings.get("adaptive_allocations")
-        enabled = isinstance(adaptive, dict) and adaptive.get("enabled") is True
-        return enabled or "deployment_id" in settings
-    return True  # a dynamic path this reader has no condition for: never exported
 
 
 def fit_to_schema(spec: Spec) -> tuple[Spec, list[str]]:
@@ -299,16 +272,9 @@ def omissions(spec: Spec, release: Release) -> list[Callable[[Spec], Spec | None
     """The candidates to leave out for this endpoint's service and task type, in order: every
     known filled value of its descriptor, the model's default dimensions, then the chunking
     details."""
-    service = registry.get(spec.get("service"))
-    task_type = spec.get("task_type")
-    found: list[Callable[[Spec], Spec | None]] = []
-    if service is not None:
-        for item in service.facts.filled:
-            applies = task_type in item.task_types and not item.when and item.value is not None
-            if applies and (item.since is None or release >= item.since):
-                found.append(_omit(item.path, item.value))
-    found += [_default_dimensions, _default_chunking, _default_overlap, _separator_group]
-    return found
+    known = known_defaults(spec.get("service"), str(spec.get("task_type")), release)
+    found = [_omit(".".join(path), value) for path, value in known]
+    return [*found, _default_dimensions, _default_chunking, _default_overlap, _separator_group]
 
 
 def _omit(path: str, value: Any) -> Callable[[Spec], Spec | None]:
