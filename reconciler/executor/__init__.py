@@ -27,6 +27,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.executor import steps
 from reconciler.executor.steps import ApplySettings, StepContext, StepFailed, remove_stray_probes
 from reconciler.model import Action, DesiredEndpoint, Plan, PlannedChange, Reason, StateRecord
+from reconciler.services.registry import IN_CLUSTER
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
@@ -189,7 +190,7 @@ class _Runner:
     def announce(self, change: PlannedChange) -> None:
         """Say a step that starts a model deployment has begun: it may take minutes."""
         desired = self.desired.get(change.inference_id)
-        in_cluster = desired is not None and desired.body.get("service") in steps.IN_CLUSTER
+        in_cluster = desired is not None and desired.body.get("service") in IN_CLUSTER
         if in_cluster and change.action in (Action.CREATE, Action.REPLACE):
             assert desired is not None
             timeout = steps.put_timeout(self.ctx.settings, desired)

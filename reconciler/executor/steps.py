@@ -77,6 +77,7 @@ from reconciler.model import (
 )
 from reconciler.planner import chunking_label
 from reconciler.secrets import Secret, SecretPath, fingerprints
+from reconciler.services.registry import IN_CLUSTER
 
 if TYPE_CHECKING:
     from reconciler.client import EsClient
@@ -125,9 +126,6 @@ class StepContext:
     now: Callable[[], datetime]
     records: Mapping[str, StateRecord] | None = None
 
-
-IN_CLUSTER = ("elasticsearch", "elser")
-"""The services whose endpoints run a trained-model deployment on the cluster's ML nodes."""
 
 NOT_ITS_DEPLOYMENT = (
     "{id}: Elasticsearch changes a deployment's allocations only through the inference endpoint"

@@ -310,6 +310,11 @@ OPENAI_FACTS = ServiceFacts(
 
 # elasticsearch (and its deprecated alias elser): models deployed on the cluster's ML nodes.
 ES_SVC = f"{SVC}elasticsearch/"
+IN_CLUSTER: tuple[str, ...] = ("elasticsearch", "elser")
+"""The services whose endpoints run a trained-model deployment on the cluster's ML nodes
+(`TransportUpdateInferenceModelAction.isInClusterService`): a create starts it, and only the
+endpoint that created it may change its allocations."""
+
 IN_CLUSTER_UPDATE = (
     "elastic/elasticsearch PR #114457 (`TransportUpdateInferenceModelAction`: in-cluster "
     "services, `isInClusterService`: elasticsearch or elser, can have num_allocations updated, "
