@@ -110,11 +110,17 @@ def _fault_routes(faults: FaultInjector) -> list[Route]:
     ]
 
 
+async def _latency_ms(request: Request) -> float:
+    """The `{"ms": N}` body of a latency PUT."""
+    ms = (await _json(request)).get("ms")
+    if not isinstance(ms, int | float) or isinstance(ms, bool) or ms < 0:
+        raise AdminError(400, "field [ms] must be a number >= 0")
+    return ms
+
+
 def _latency_routes(faults: FaultInjector) -> list[Route]:
     async def put(request: Request) -> Response:
-        ms = (await _json(request)).get("ms")
-        if not isinstance(ms, int | float) or isinstance(ms, bool) or ms < 0:
-            raise AdminError(400, "field [ms] must be a number >= 0")
+        ms = await _latency_ms(request)
         faults.latency_s = ms / 1000
         return JSONResponse({"ms": ms})
 
@@ -138,33 +144,8 @@ def _valid_keys(body: dict[str, Any]) -> set[str] | None:
     return set(valid)
 
 
-def _key_routes(keys: KeyRing) -> list[Route]:
-    async def put(request: Request) -> Response:
-        keys.set_valid(_valid_keys(await _json(request)))
-        return JSONResponse(keys.describe())
-
-    async def get(_request: Request) -> Response:
-        return JSONResponse(keys.describe())
-
-    async def revoke(request: Request) -> Response:
-        keys.revoke(_key_field(await _json(request)))
-        return JSONResponse(ACK)
-
-    async def allow(request: Request) -> Response:
-        keys.allow(_key_field(await _json(request)))
-        return JSONResponse(ACK)
-
-    return [
-        Route("/_sandbox/openai/keys", _guarded(put), methods=["PUT"]),
-        Route("/_sandbox/openai/keys", _guarded(get), methods=["GET"]),
-        Route("/_sandbox/openai/keys/_revoke", _guarded(revoke), methods=["POST"]),
-        Route("/_sandbox/openai/keys/_allow", _guarded(allow), methods=["POST"]),
-    ]
-
-
-def _service_key_routes(service_keys: ServiceKeys) -> list[Route]:
-    def ring(request: Request) -> KeyRing:
-        return service_keys.ring(request.path_params["service"])
+def _ring_routes(path: str, ring: Callable[[Request], KeyRing]) -> list[Route]:
+    """PUT/GET the key ring `ring` finds for the request, revoke and allow one key."""
 
     async def put(request: Request) -> Response:
         keys = ring(request)
@@ -182,13 +163,23 @@ def _service_key_routes(service_keys: ServiceKeys) -> list[Route]:
         ring(request).allow(_key_field(await _json(request)))
         return JSONResponse(ACK)
 
-    path = "/_sandbox/keys/{service}"
     return [
         Route(path, _guarded(put), methods=["PUT"]),
         Route(path, _guarded(get), methods=["GET"]),
         Route(path + "/_revoke", _guarded(revoke), methods=["POST"]),
         Route(path + "/_allow", _guarded(allow), methods=["POST"]),
     ]
+
+
+def _key_routes(keys: KeyRing) -> list[Route]:
+    return _ring_routes("/_sandbox/openai/keys", lambda _request: keys)
+
+
+def _service_key_routes(service_keys: ServiceKeys) -> list[Route]:
+    return _ring_routes(
+        "/_sandbox/keys/{service}",
+        lambda request: service_keys.ring(request.path_params["service"]),
+    )
 
 
 def _log_routes(log: UpstreamLog) -> list[Route]:

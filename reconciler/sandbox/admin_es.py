@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.sandbox.admin import ACK, AdminError, _guarded, _json
+from reconciler.sandbox.admin import ACK, AdminError, _guarded, _json, _latency_ms
 from reconciler.sandbox.es.services.deployments import Deployment
 from reconciler.sandbox.es.state import EsState
 
@@ -56,22 +56,22 @@ def _ml_routes(state: EsState) -> list[Route]:
         state.deployments.add(deployment)
         return JSONResponse({"deployment_id": deployment_id, **deployment.settings()})
 
-    async def stop(request: Request) -> Response:
-        deployment_id = request.path_params["deployment_id"]
-        if state.deployments.get(deployment_id) is None:
-            raise AdminError(
-                404, f"no deployment [{deployment_id}]", "resource_not_found_exception"
-            )
-        state.deployments.remove(deployment_id)
-        return JSONResponse(ACK)
-
-    async def allocations(request: Request) -> Response:
+    def existing(request: Request) -> Deployment:
         deployment_id = request.path_params["deployment_id"]
         deployment = state.deployments.get(deployment_id)
         if deployment is None:
             raise AdminError(
                 404, f"no deployment [{deployment_id}]", "resource_not_found_exception"
             )
+        return deployment
+
+    async def stop(request: Request) -> Response:
+        state.deployments.remove(existing(request).deployment_id)
+        return JSONResponse(ACK)
+
+    async def allocations(request: Request) -> Response:
+        deployment = existing(request)
+        deployment_id = deployment.deployment_id
         value = _positive(await _json(request), "num_allocations")
         if deployment.adaptive_enabled:
             deployment.set_live(value)
@@ -92,9 +92,7 @@ def _ml_routes(state: EsState) -> list[Route]:
         return JSONResponse({"ms": state.ml_latency_s * 1000})
 
     async def put_latency(request: Request) -> Response:
-        ms = (await _json(request)).get("ms")
-        if not isinstance(ms, int | float) or isinstance(ms, bool) or ms < 0:
-            raise AdminError(400, "field [ms] must be a number >= 0")
+        ms = await _latency_ms(request)
         state.ml_latency_s = ms / 1000
         return JSONResponse({"ms": ms})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import EsError, bad_request
+from .errors import bad_request
 from .extract import Errors, extract_enum, extract_positive_int, remove_as_type
 from .versions import Capabilities
 
@@ -142,8 +142,3 @@ def _separators(m: dict[str, Any], errors: Errors) -> list[str] | None:
             )
             return None
     return list(value)
-
-
-def check_chunking_type(value: Any) -> EsError | None:
-    """Non-object chunking settings fail with a class cast in the source."""
-    return None if value is None or isinstance(value, dict) else bad_request("chunking_settings")

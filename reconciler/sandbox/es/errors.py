@@ -99,6 +99,21 @@ def unknown_task_type(value: str) -> EsError:
     return status_exception(400, f"Unknown task_type [{value}]")
 
 
+def unsupported_task_type(service: str, task_type: str) -> EsError:
+    """`ServiceUtils.createInvalidTaskTypeException`."""
+    return status_exception(
+        400, f"The [{service}] service does not support task type [{task_type}]"
+    )
+
+
+def already_exists(inference_id: str) -> EsError:
+    return EsError(
+        400,
+        "resource_already_exists_exception",
+        f"Inference endpoint [{inference_id}] already exists",
+    )
+
+
 def body_required() -> EsError:
     return EsError(400, "parse_exception", "request body is required")
 

@@ -76,6 +76,13 @@ def unknown_settings(leftover: dict[str, Any], service: str = "openai") -> EsErr
     )
 
 
+def refuse_leftovers(service: str, *maps: dict[str, Any] | None) -> None:
+    """`ServiceUtils.throwIfNotEmptyMap` on each map in turn (None: the section was absent)."""
+    for leftover in maps:
+        if leftover:
+            raise unknown_settings(leftover, service)
+
+
 def remove_as_type(m: dict[str, Any], key: str, jtype: str, errors: Errors) -> Any:
     """`ServiceUtils.removeAsType`: None when absent; an error when of the wrong type."""
     value = m.pop(key, None)
@@ -115,16 +122,25 @@ def not_positive(scope: str, key: str, value: Any, kind: str = "integer") -> str
     return f"{scope} Invalid value [{value}]. [{key}] must be a positive {kind}"
 
 
+def _remove_required(
+    m: dict[str, Any], key: str, jtype: str, scope: str, errors: Errors, required: bool
+) -> Any:
+    """`remove_as_type`, and a missing-setting error when `required` and absent: None when
+    absent or of the wrong type."""
+    before = len(errors)
+    value = remove_as_type(m, key, jtype, errors)
+    if len(errors) > before:
+        return None
+    if value is None and required:
+        errors.add(missing(scope, key))
+    return value
+
+
 def extract_string(
     m: dict[str, Any], key: str, scope: str, errors: Errors, *, required: bool
 ) -> str | None:
-    before = len(errors)
-    value = remove_as_type(m, key, "String", errors)
-    if len(errors) > before:
-        return None
+    value = _remove_required(m, key, "String", scope, errors, required)
     if value is None:
-        if required:
-            errors.add(missing(scope, key))
         return None
     if value == "":
         errors.add(empty_string(scope, key))
@@ -135,13 +151,8 @@ def extract_string(
 def extract_positive_int(
     m: dict[str, Any], key: str, scope: str, errors: Errors, *, required: bool
 ) -> int | None:
-    before = len(errors)
-    value = remove_as_type(m, key, "Integer", errors)
-    if len(errors) > before:
-        return None
+    value = _remove_required(m, key, "Integer", scope, errors, required)
     if value is None:
-        if required:
-            errors.add(missing(scope, key))
         return None
     if value <= 0:
         errors.add(not_positive(scope, key, value))

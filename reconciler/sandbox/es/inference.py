@@ -14,8 +14,14 @@ from starlette.responses import Response
 
 from .chunking import parse_chunking
 from .endpoints import render
-from .errors import EsError, status_exception, task_type_mismatch, unknown_task_type
-from .extract import java_str, unknown_settings
+from .errors import (
+    EsError,
+    already_exists,
+    status_exception,
+    task_type_mismatch,
+    unknown_task_type,
+)
+from .extract import java_str, refuse_leftovers
 from .http import Ctx, es_response
 from .openai_config import (
     parse_openai_request,
@@ -117,19 +123,13 @@ async def put_endpoint(ctx: Ctx) -> Response:
     if state.caps.mapping_compatibility_check:
         await check_existing_uses(ctx, record)
     timeout = ctx.time_param("timeout") if state.caps.put_timeout else None
+    timeout_s = 30.0 if timeout is None else timeout
     if emulated is None:
-        timeout_s = 30.0 if timeout is None else timeout
         await validate_endpoint(state, record, timeout_s, ctx.timeout_label)
     else:
-        await emulated.create(
-            state, record, 30.0 if timeout is None else timeout, ctx.timeout_label
-        )
+        await emulated.create(state, record, timeout_s, ctx.timeout_label)
     if inference_id in state.store.endpoints:
-        raise EsError(
-            400,
-            "resource_already_exists_exception",
-            f"Inference endpoint [{inference_id}] already exists",
-        )
+        raise already_exists(inference_id)
     record["service"] = service
     state.store.put_endpoint(record)
     return es_response(ctx, render(record, state.caps, state))
@@ -193,11 +193,7 @@ def _service(config: dict[str, Any], ctx: Ctx) -> str:
         return name
     if name not in KNOWN_SERVICES:
         raise status_exception(400, f"Unknown service [{name}]")
-    if name != "openai":
-        raise status_exception(
-            400, f"[sandbox] the [{name}] service is not emulated; only [openai] is"
-        )
-    return name
+    raise status_exception(400, f"[sandbox] the [{name}] service is not emulated; only [openai] is")
 
 
 # -- GET ---------------------------------------------------------------------------------
@@ -456,7 +452,5 @@ def merge_update(ctx: Ctx, record: dict[str, Any], settings: dict[str, Any]) -> 
         merged["secrets"] = parse_secrets(service_map, caps)
     if caps.update_rejects_unknown:
         # `validateConsumedUpdateSettings` (elastic/elasticsearch#149430): `throwIfNotEmptyMap`.
-        for leftover in (service_map, task_map):
-            if leftover:
-                raise unknown_settings(leftover)
+        refuse_leftovers("openai", service_map, task_map)
     return merged

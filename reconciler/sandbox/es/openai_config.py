@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .chunking import parse_chunking
-from .errors import EsError, status_exception
+from .body import endpoint_record, open_body
+from .errors import EsError, status_exception, unsupported_task_type
 from .extract import (
     Errors,
     extract_enum,
@@ -35,33 +35,17 @@ def parse_openai_request(
     inference_id: str, task_type: str, config: dict[str, Any], caps: Capabilities
 ) -> dict[str, Any]:
     """Parse the body left after `service`/`task_type` were removed; return a stored record."""
-    service_map = extract_map(config, "service_settings")
-    if service_map is None:
-        raise status_exception(400, "Missing required field [service_settings]")
-    task_map = extract_map(config, "task_settings") or {}
-    chunking = None
-    if task_type == "text_embedding" and caps.chunking:
-        chunking = parse_chunking(extract_map(config, "chunking_settings"), caps)
+    service_map, task_map, chunking = open_body(config, task_type, caps, ("text_embedding",))
     _move_model_to_service_settings(task_map, service_map)
     if task_type not in SUPPORTED_TASK_TYPES:
-        raise status_exception(
-            400, f"The [openai] service does not support task type [{task_type}]"
-        )
+        raise unsupported_task_type("openai", task_type)
     service_settings = parse_service_settings(task_type, service_map)
     task_settings = parse_task_settings(task_map, caps)
     secrets = parse_secrets(service_map, caps)
-    for leftover in (config, service_map, task_map):
-        if leftover:
-            raise unknown_settings(leftover)
-    return {
-        "inference_id": inference_id,
-        "task_type": task_type,
-        "service": "openai",
-        "service_settings": service_settings,
-        "task_settings": task_settings,
-        "chunking_settings": chunking,
-        "secrets": secrets,
-    }
+    parsed = (service_settings, task_settings, chunking)
+    return endpoint_record(
+        inference_id, task_type, "openai", parsed, secrets, config, service_map, task_map
+    )
 
 
 def _move_model_to_service_settings(task_map: dict[str, Any], service_map: dict[str, Any]) -> None:

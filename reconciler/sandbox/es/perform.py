@@ -288,14 +288,13 @@ async def _service_stream(ctx: Ctx, record: dict[str, Any]) -> Response:
 def _chat_events(record: dict[str, Any], text: str) -> list[dict[str, Any]]:
     settings = record["service_settings"]
     model = str(settings.get("model_id") or settings.get("model") or record["service"])
-    base = {"id": f"chatcmpl-{record['inference_id']}", "model": model,
-            "object": "chat.completion.chunk"}  # fmt: skip
     first = {"delta": {"content": text, "role": "assistant"}, "index": 0}
     last = {"delta": {}, "finish_reason": "stop", "index": 0}
     return [
-        {"id": base["id"], "choices": [first], "model": model, "object": base["object"]},
-        {"id": base["id"], "choices": [last], "model": model, "object": base["object"]},
-    ]
+        {"id": f"chatcmpl-{record['inference_id']}", "choices": [choice], "model": model,
+         "object": "chat.completion.chunk"}
+        for choice in (first, last)
+    ]  # fmt: skip
 
 
 def _stream_record(ctx: Ctx) -> dict[str, Any] | EsError:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.sandbox.upstream import errors as err
-from reconciler.sandbox.upstream.embeddings import EMBEDDING_MODELS, count_tokens
+from reconciler.sandbox.upstream.embeddings import EMBEDDING_MODELS, count_tokens, required_model
 
 CHAT_MODELS: frozenset[str] = frozenset(
     {
@@ -64,11 +64,7 @@ class ChatRequest:
 
 def parse_request(body: dict[str, Any], chat_models: frozenset[str]) -> ChatRequest:
     """Validate a chat body in the order the API reports problems."""
-    model = body.get("model")
-    if model is None or model == "":
-        raise err.missing_model()
-    if not isinstance(model, str):
-        raise err.invalid_type("model", "a string", model)
+    model = required_model(body)
     messages = _messages(body.get("messages"))
     _check_numbers(body)
     stream = _stream(body)

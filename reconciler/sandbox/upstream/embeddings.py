@@ -62,13 +62,19 @@ def encode_base64(vector: list[float]) -> str:
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
 
 
-def parse_request(body: dict[str, Any], chat_models: frozenset[str]) -> EmbeddingRequest:
-    """Validate an embeddings body in the order the API reports problems."""
+def required_model(body: dict[str, Any]) -> str:
+    """The request's `model`, first of what either endpoint checks."""
     model = body.get("model")
     if model is None or model == "":
         raise err.missing_model()
     if not isinstance(model, str):
         raise err.invalid_type("model", "a string", model)
+    return model
+
+
+def parse_request(body: dict[str, Any], chat_models: frozenset[str]) -> EmbeddingRequest:
+    """Validate an embeddings body in the order the API reports problems."""
+    model = required_model(body)
     if "input" not in body:
         raise err.missing_parameter("input")
     texts = _texts(body["input"])

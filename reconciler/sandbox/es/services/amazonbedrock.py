@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import status_exception
 from ..extract import Errors
 from ..versions import Capabilities
-from .fields import Field, extract
+from .fields import Field
 from .remote import RemoteService, Spec
 
 _TE = ("text_embedding",)
@@ -99,13 +99,7 @@ class AmazonBedrock(RemoteService):
             errors = Errors()
             errors.add(f"{caps.secret_scope} does not contain the required setting [{other}]")
             errors.raise_if_any()
-        errors = Errors()
-        out = {
-            k: extract(Field(k, required=True), service_map, caps.secret_scope, errors)
-            for k in ("access_key", "secret_key")
-        }
-        errors.raise_if_any()
-        return out
+        return self.parse_secrets(service_map, caps)
 
 
 SERVICE = AmazonBedrock(SPEC)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..chunking import parse_chunking
-from ..errors import EsError, status_exception
-from ..extract import extract_map, unknown_settings
+from ..body import Parsed, endpoint_record, open_body
+from ..errors import EsError, status_exception, unsupported_task_type
 from ..versions import Capabilities
 
 if TYPE_CHECKING:
@@ -60,45 +59,36 @@ class Service:
 
     def open_request(
         self, task_type: str, config: dict[str, Any], caps: Capabilities, chunked: tuple[str, ...]
-    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-        """`parseRequestConfig`'s first steps, common to every service: `service_settings`
-        (required), `task_settings`, chunking where the task type chunks, then the task type
-        the service offers on this release. Returns the service and task maps, which the
-        service consumes, and the parsed chunking."""
-        service_map = extract_map(config, "service_settings")
-        if service_map is None:
-            raise status_exception(400, "Missing required field [service_settings]")
-        task_map = extract_map(config, "task_settings") or {}
-        chunking = None
-        if task_type in chunked and caps.chunking:
-            chunking = parse_chunking(extract_map(config, "chunking_settings"), caps)
+    ) -> Parsed:
+        """`parseRequestConfig`'s first steps (`open_body`), then the task type the service
+        offers on this release."""
+        opened = open_body(config, task_type, caps, chunked)
         if task_type not in self.task_types(caps):
             raise unsupported_task_type(self.name, task_type)
-        return service_map, task_map, chunking
+        return opened
 
     def stored_record(
         self,
         inference_id: str,
         task_type: str,
-        parsed: tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None],
+        parsed: Parsed,
         secrets: dict[str, Any],
         *leftovers: dict[str, Any],
     ) -> Record:
-        """The record to store once every map is consumed: a key left over anywhere is refused
-        (`throwIfNotEmptyMap`). `parsed`: service settings, task settings, chunking."""
-        for leftover in leftovers:
-            if leftover:
-                raise unknown_settings(leftover, self.name)
-        settings, task_settings, chunking = parsed
-        return {
-            "inference_id": inference_id,
-            "task_type": task_type,
-            "service": self.name,
-            "service_settings": settings,
-            "task_settings": task_settings,
-            "chunking_settings": chunking,
-            "secrets": secrets,
-        }
+        """`endpoint_record` of this service."""
+        return endpoint_record(inference_id, task_type, self.name, parsed, secrets, *leftovers)
+
+    def check_key(self, state: EsState, record: Record, provider_401: str) -> None:
+        """The provider refuses the endpoint's credentials: its 401, mapped."""
+        if state.service_keys.refused(self.name, record["secrets"]):
+            raise auth_failure(record["inference_id"], provider_401)
+
+    def validation_call(self, state: EsState, record: Record, provider_401: str) -> None:
+        """The PUT (and 9.4+ `_update`) validation call: a refused key fails the request."""
+        try:
+            self.check_key(state, record, provider_401)
+        except EsError as cause:
+            raise status_exception(400, VALIDATION_THREW, cause) from None
 
     # -- GET --------------------------------------------------------------------------------
 
@@ -145,13 +135,6 @@ class Service:
     async def stream_text(self, state: EsState, record: Record, text: str) -> str:
         """The text a completion/chat_completion stream carries."""
         raise NotImplementedError
-
-
-def unsupported_task_type(service: str, task_type: str) -> EsError:
-    """`ServiceUtils.createInvalidTaskTypeException`."""
-    return status_exception(
-        400, f"The [{service}] service does not support task type [{task_type}]"
-    )
 
 
 def auth_failure(inference_id: str, provider_message: str) -> EsError:

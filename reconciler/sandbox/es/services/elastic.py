@@ -14,14 +14,15 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from ..chunking import DEFAULT_SETTINGS
+from ..errors import unsupported_task_type
 from ..extract import Errors
 from ..openai_config import rate_limit_or
 from ..versions import Capabilities
 from . import fake
-from .base import InferRequest, Record, Service, unsupported_task_type
+from .base import InferRequest, Record, Service
 from .eis_catalog import PRECONFIGURED
-from .fields import SS, TS, Field, compact, extract, extract_all
-from .remote import embeddings, rerank_result
+from .fields import SS, TS, Field, compact, extract, extract_all, parse_fields
+from .remote import completions, embeddings, rerank_result, sparse_embeddings
 
 if TYPE_CHECKING:
     from ..state import EsState
@@ -77,10 +78,7 @@ class Elastic(Service):
     def parse_task_settings(
         self, task_type: str, task_map: dict[str, Any], caps: Capabilities
     ) -> dict[str, Any]:
-        errors = Errors()
-        out = extract_all(_TASK_FIELDS, task_type, task_map, TS, errors)
-        errors.raise_if_any()
-        return compact(out)
+        return parse_fields(_TASK_FIELDS, task_type, task_map, TS)
 
     async def create(self, state: EsState, record: Record, timeout: float, label: str) -> None:
         """EIS authorizes per cluster: without it no task type is offered."""
@@ -123,9 +121,7 @@ class Elastic(Service):
         model = str(settings.get("model_id", ""))
         task_type = record["task_type"]
         if task_type == "sparse_embedding":
-            items = [{"is_truncated": False, "embedding": fake.sparse_tokens(t)}
-                     for t in request.inputs]  # fmt: skip
-            return {"sparse_embedding": items}
+            return sparse_embeddings(request.inputs)
         if task_type == "text_embedding":
             return embeddings("float", model, settings, request.inputs)
         if task_type == "embedding":  # `EmbeddingFloatResults`: key `embeddings` (Results.ts)
@@ -133,8 +129,7 @@ class Elastic(Service):
             return {"embeddings": dense["text_embedding"]}
         if task_type == "rerank":
             return rerank_result(record, request, False)
-        texts = [fake.completion(self.name, model, t) for t in request.inputs]
-        return {"completion": [{"result": t} for t in texts]}
+        return completions(self.name, model, request.inputs)
 
     async def stream_text(self, state: EsState, record: Record, text: str) -> str:
         _require_eis(state, record["task_type"])
@@ -157,15 +152,10 @@ def preconfigured(caps: Capabilities, state_models: dict[str, Any]) -> dict[str,
             settings["rate_limit"] = {"requests_per_minute": RATE_LIMIT}
         if task_type in _DENSE:
             settings.update(similarity="cosine", dimensions=model.dimensions)
-        out[inference_id] = {
-            "inference_id": inference_id,
-            "task_type": task_type,
-            "service": "elastic",
-            "service_settings": settings,
-            "task_settings": {},
-            "chunking_settings": dict(DEFAULT_SETTINGS) if task_type in _CHUNKED else None,
-            "secrets": {},
-        }
+        chunking = dict(DEFAULT_SETTINGS) if task_type in _CHUNKED else None
+        out[inference_id] = SERVICE.stored_record(
+            inference_id, task_type, (settings, {}, chunking), {}
+        )
     return out
 
 

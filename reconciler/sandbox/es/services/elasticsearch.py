@@ -24,14 +24,14 @@ import asyncio
 import copy
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EsError, status_exception, validation_failed
+from ..errors import EsError, already_exists, status_exception, validation_failed
 from ..extract import Errors, extract_positive_int, remove_as_type
 from ..versions import Capabilities
 from . import fake
 from .base import InferRequest, Record, Service
 from .deployments import Deployment
-from .fields import SS, TS, Field, compact, extract, extract_all
-from .remote import embeddings, rerank_result
+from .fields import SS, TS, Field, compact, extract, extract_all, parse_fields
+from .remote import embeddings, rerank_result, sparse_embeddings
 
 if TYPE_CHECKING:
     from ..state import EsState
@@ -43,6 +43,7 @@ DEFAULT_MODELS = {
 }
 _DIMS = {".multilingual-e5-small": 384}
 _CHUNKED = ("sparse_embedding", "text_embedding")
+_TASK_FIELDS = (Field("return_documents", "bool", tasks=("rerank",)),)
 _RERANK_FIELDS = (
     Field("long_document_strategy", "enum", tasks=("rerank",), choices=("chunk", "truncate")),
     Field("max_chunks_per_doc", "int", tasks=("rerank",)),
@@ -109,20 +110,12 @@ class Elasticsearch(Service):
     def parse_task_settings(
         self, task_type: str, task_map: dict[str, Any], caps: Capabilities
     ) -> dict[str, Any]:
-        errors = Errors()
-        out = extract_all((Field("return_documents", "bool", tasks=("rerank",)),), task_type,
-                          task_map, TS, errors)  # fmt: skip
-        errors.raise_if_any()
-        return compact(out)
+        return parse_fields(_TASK_FIELDS, task_type, task_map, TS)
 
     async def create(self, state: EsState, record: Record, timeout: float, label: str) -> None:
         inference_id = record["inference_id"]
         if inference_id in state.store.endpoints:
-            raise EsError(
-                400,
-                "resource_already_exists_exception",
-                f"Inference endpoint [{inference_id}] already exists",
-            )
+            raise already_exists(inference_id)
         settings = record["service_settings"]
         if "deployment_id" in settings:
             _attach(state, record)
@@ -243,9 +236,7 @@ class Elasticsearch(Service):
         model = str(settings.get("model_id", ""))
         task_type = record["task_type"]
         if task_type == "sparse_embedding":
-            items = [{"is_truncated": False, "embedding": fake.sparse_tokens(t)}
-                     for t in request.inputs]  # fmt: skip
-            return {"sparse_embedding": items}
+            return sparse_embeddings(request.inputs)
         if task_type == "text_embedding":
             dims = fake.model_dimensions(model.removesuffix("_linux-x86_64"), _DIMS)
             return embeddings("float", model, {"dimensions": dims}, request.inputs)

@@ -83,3 +83,14 @@ def extract_all(
 
 def compact(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def parse_fields(
+    fields: tuple[Field, ...], task_type: str, m: dict[str, Any], scope: str
+) -> dict[str, Any]:
+    """Every field of `fields` the task type reads, errors raised at once, absent ones left
+    out (a `*TaskSettings.fromMap`)."""
+    errors = Errors()
+    out = extract_all(fields, task_type, m, scope, errors)
+    errors.raise_if_any()
+    return compact(out)

@@ -13,13 +13,12 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import status_exception
 from ..extract import Errors
 from ..openai_config import rate_limit_or
 from ..versions import Capabilities
 from . import fake
-from .base import VALIDATION_THREW, InferRequest, Record, Service, auth_failure
-from .remote import embeddings, rerank_result
+from .base import InferRequest, Record, Service
+from .remote import completions, embeddings, rerank_result, sparse_embeddings
 
 if TYPE_CHECKING:
     from ..state import EsState
@@ -34,6 +33,7 @@ SECRET_FIELDS = (
     "entra_id",
 )
 _CHUNKED = ("text_embedding", "sparse_embedding")
+_PROVIDER_401 = "Unauthorized"
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,7 @@ class GenericService(Service):
         return self.stored_record(inference_id, task_type, parsed, secrets, config)
 
     async def create(self, state: EsState, record: Record, timeout: float, label: str) -> None:
-        if state.service_keys.refused(self.name, record["secrets"]):
-            cause = auth_failure(record["inference_id"], "Unauthorized")
-            raise status_exception(400, VALIDATION_THREW, cause)
+        self.validation_call(state, record, _PROVIDER_401)
 
     def render_settings(self, record: Record, state: EsState) -> dict[str, Any]:
         return copy.deepcopy(record["service_settings"])
@@ -163,8 +161,7 @@ class GenericService(Service):
         return out
 
     async def infer(self, state: EsState, record: Record, request: InferRequest) -> dict[str, Any]:
-        if state.service_keys.refused(self.name, record["secrets"]):
-            raise auth_failure(record["inference_id"], "Unauthorized")
+        self.check_key(state, record, _PROVIDER_401)
         settings = record["service_settings"]
         model = str(settings.get("model_id") or settings.get("model") or self.name)
         task_type = record["task_type"]
@@ -172,18 +169,13 @@ class GenericService(Service):
             dims = settings.get("dimensions") or fake.model_dimensions(model, {})
             return embeddings("float", model, {"dimensions": dims}, request.inputs)
         if task_type == "sparse_embedding":
-            items = [
-                {"is_truncated": False, "embedding": fake.sparse_tokens(t)} for t in request.inputs
-            ]
-            return {"sparse_embedding": items}
+            return sparse_embeddings(request.inputs)
         if task_type == "rerank":
             return rerank_result(record, request, False)
-        texts = [fake.completion(self.name, model, t) for t in request.inputs]
-        return {"completion": [{"result": t} for t in texts]}
+        return completions(self.name, model, request.inputs)
 
     async def stream_text(self, state: EsState, record: Record, text: str) -> str:
-        if state.service_keys.refused(self.name, record["secrets"]):
-            raise auth_failure(record["inference_id"], "Unauthorized")
+        self.check_key(state, record, _PROVIDER_401)
         settings = record["service_settings"]
         return fake.completion(self.name, str(settings.get("model_id") or self.name), text)
 

@@ -17,19 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EsError, status_exception
+from ..errors import status_exception
 from ..extract import Errors
 from ..openai_config import rate_limit_or
 from ..versions import Capabilities
 from . import fake
-from .base import (
-    VALIDATION_THREW,
-    InferRequest,
-    Record,
-    Service,
-    auth_failure,
-)
-from .fields import SS, TS, Field, compact, extract, extract_all
+from .base import InferRequest, Record, Service
+from .fields import SS, TS, Field, compact, extract, extract_all, parse_fields
 
 if TYPE_CHECKING:
     from ..state import EsState
@@ -117,17 +111,12 @@ class RemoteService(Service):
     def parse_task_settings(
         self, task_type: str, task_map: dict[str, Any], caps: Capabilities
     ) -> dict[str, Any]:
-        errors = Errors()
-        out = extract_all(self.spec.task_fields, task_type, task_map, TS, errors)
-        errors.raise_if_any()
-        return compact(out)
+        return parse_fields(self.spec.task_fields, task_type, task_map, TS)
 
     async def create(self, state: EsState, record: Record, timeout: float, label: str) -> None:
         """The validation call: the provider checks the credentials; text_embedding learns
         the vector size."""
-        if state.service_keys.refused(self.name, record["secrets"]):
-            cause = auth_failure(record["inference_id"], self.spec.provider_401)
-            raise status_exception(400, VALIDATION_THREW, cause)
+        self.validation_call(state, record, self.spec.provider_401)
         if record["task_type"] == "text_embedding":
             self.fill_embedding_details(record)
 
@@ -199,9 +188,7 @@ class RemoteService(Service):
         return out
 
     async def validate_update(self, state: EsState, merged: Record) -> None:
-        if state.service_keys.refused(self.name, merged["secrets"]):
-            cause = auth_failure(merged["inference_id"], self.spec.provider_401)
-            raise status_exception(400, VALIDATION_THREW, cause)
+        self.validation_call(state, merged, self.spec.provider_401)
 
     # -- inference --------------------------------------------------------------------------
 
@@ -209,12 +196,8 @@ class RemoteService(Service):
         """float, byte or bit: which `text_embedding*` result the service returns."""
         return "float"
 
-    def _check_key(self, state: EsState, record: Record) -> None:
-        if state.service_keys.refused(self.name, record["secrets"]):
-            raise auth_failure(record["inference_id"], self.spec.provider_401)
-
     async def infer(self, state: EsState, record: Record, request: InferRequest) -> dict[str, Any]:
-        self._check_key(state, record)
+        self.check_key(state, record, self.spec.provider_401)
         settings = record["service_settings"]
         task_type = record["task_type"]
         model = str(settings.get(self.spec.model_field, ""))
@@ -223,12 +206,11 @@ class RemoteService(Service):
         if task_type == "rerank":
             return rerank_result(record, request, self.spec.rerank_returns_documents)
         if task_type == "completion":
-            texts = [fake.completion(self.name, model, text) for text in request.inputs]
-            return {"completion": [{"result": text} for text in texts]}
+            return completions(self.name, model, request.inputs)
         raise status_exception(400, f"task type [{task_type}] cannot be performed here")
 
     async def stream_text(self, state: EsState, record: Record, text: str) -> str:
-        self._check_key(state, record)
+        self.check_key(state, record, self.spec.provider_401)
         model = str(record["service_settings"].get(self.spec.model_field, ""))
         return fake.completion(self.name, model, text)
 
@@ -248,6 +230,17 @@ def embeddings(
     return {"text_embedding": [{"embedding": v} for v in vectors]}
 
 
+def sparse_embeddings(inputs: list[str]) -> dict[str, Any]:
+    """`SparseEmbeddingResults`."""
+    items = [{"is_truncated": False, "embedding": fake.sparse_tokens(t)} for t in inputs]
+    return {"sparse_embedding": items}
+
+
+def completions(service: str, model: str, inputs: list[str]) -> dict[str, Any]:
+    """`ChatCompletionResults`: one answer per input."""
+    return {"completion": [{"result": fake.completion(service, model, t)} for t in inputs]}
+
+
 def rerank_result(record: Record, request: InferRequest, default_docs: bool) -> dict[str, Any]:
     """`RankedDocsResults`: every input ranked by score; request values win over the
     endpoint's task settings."""
@@ -258,11 +251,3 @@ def rerank_result(record: Record, request: InferRequest, default_docs: bool) -> 
         docs = stored.get("return_documents", default_docs)
     ranked = fake.rerank(request.query or "", request.inputs, top_n, bool(docs))
     return {"rerank": ranked}
-
-
-def no_query(task_type: str) -> EsError:
-    return EsError(
-        400,
-        "action_request_validation_exception",
-        f"Validation Failed: 1: Field [query] cannot be null for task type [{task_type}];",
-    )

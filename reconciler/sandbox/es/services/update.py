@@ -10,7 +10,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from ..chunking import parse_chunking
-from ..extract import unknown_settings
+from ..extract import refuse_leftovers
 from .base import Record, Service
 
 if TYPE_CHECKING:
@@ -34,7 +34,5 @@ def merge_service_update(
         merged["chunking_settings"] = parse_chunking(dict(settings["chunking_settings"]), caps)
     if caps.update_rejects_unknown:
         # `validateConsumedUpdateSettings` (elastic/elasticsearch#149430): `throwIfNotEmptyMap`.
-        for leftover in (service_map, task_map):
-            if leftover:
-                raise unknown_settings(leftover, service.name)
+        refuse_leftovers(service.name, service_map, task_map)
     return merged
